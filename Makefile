@@ -1,0 +1,30 @@
+# Two entry points for a fresh machine: `make quickstart` and `make test`.
+# Each creates .venv and installs what it needs on first use.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# torch is installed first and pinned: on a normal machine this is the usual PyPI wheel; on the
+# project's CPU machines a local CPU wheel of exactly this version is served (a bare `torch` would
+# pull a multi-GB CUDA build there).
+TORCH_SPEC ?= torch==2.13.0
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q "$(TORCH_SPEC)"
+	$(BIN)/pip install -q -e ".[offline,test]"
+	touch $(STAMP)
+
+.PHONY: install quickstart test bench
+install: $(STAMP)
+
+quickstart: $(STAMP)
+	$(BIN)/gr-scaling quickstart
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q -rs tests
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_sidgr.py

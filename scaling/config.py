@@ -1,0 +1,253 @@
+"""Typed run configuration: nested dataclasses, validated on load, from YAML or `key=value` pairs.
+
+A run is a pure function of its `RunConfig`; `config_hash` names its directory. Paths (where data,
+caches and runs live) are not part of the config, so moving a results tree keeps run ids stable.
+"""
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import hashlib
+import json
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from scaling.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    dataset: str = "beauty"        # beauty | toys | sports | simple:<dir> | mcauley:<dir>:<Category>
+    max_users: int = 0             # 0 = all users; N = a seeded random subset of N users
+    max_history: int = 20          # items kept of each history (most recent)
+    sliding_window: bool = True    # every prefix of a training sequence is an example
+    min_sequence: int = 3          # users with fewer items cannot be split leave-one-out
+    subset_seed: int = 0           # which users a max_users subset keeps (fixed across model seeds)
+
+
+@dataclass(frozen=True)
+class EncoderConfig:
+    name: str = "minilm"           # offline alias (see scaling.offline_models) or any Hugging Face id
+    pooling: str = "mean"          # mean | cls
+    max_length: int = 128
+    batch_size: int = 64
+
+
+@dataclass(frozen=True)
+class TokenizerConfig:
+    kind: str = "rkmeans"          # rkmeans | rvq | rqvae
+    levels: int = 3                # L
+    width: int = 256               # W
+    dedup: str = "digit"           # digit (TIGER's extra digit) | random | none
+    epochs: int = 100              # rvq / rqvae training epochs
+    latent_dim: int = 32           # rqvae latent size
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    arch: str = "encdec"           # encdec (TIGER, T5) | decoder (Llama-style)
+    preset: str = "grid"           # see scaling.sidgr.presets
+    n_user_buckets: int = 0        # hashed user tokens (GRID: 0 is best)
+    dropout: float = 0.1
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    lr: float = 5e-4
+    weight_decay: float = 1e-6
+    batch_size: int = 256
+    max_epochs: int = 200
+    max_steps: int = 0             # 0 = no step limit
+    warmup_steps: int = 100
+    eval_every: int = 500          # steps between validations
+    patience: int = 5              # validations without NDCG@10 improvement before stopping
+    backend: str = "single"        # single | ddp (ranks from torchrun / SLURM environment)
+    bucket_by_length: bool = True  # batch examples of similar history length (less padding)
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    beam_size: int = 20
+    constrained: bool = True       # prefix-trie constrained beam search
+    batch_size: int = 256
+    valid_users: int = 0           # 0 = all; N = first N users of a fixed permutation (faster validation)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    paradigm: str = "sidgr"
+    seed: int = 0
+    data: DataConfig = field(default_factory=DataConfig)
+    encoder: EncoderConfig = field(default_factory=EncoderConfig)
+    tokenizer: TokenizerConfig = field(default_factory=TokenizerConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+CHOICES = {
+    "paradigm": ("sidgr",),
+    "encoder.pooling": ("mean", "cls"),
+    "tokenizer.kind": ("rkmeans", "rvq", "rqvae"),
+    "tokenizer.dedup": ("digit", "random", "none"),
+    "model.arch": ("encdec", "decoder"),
+    "train.backend": ("single", "ddp"),
+}
+POSITIVE = {"data.max_history", "tokenizer.levels", "tokenizer.width", "encoder.max_length",
+            "encoder.batch_size", "train.batch_size", "train.eval_every", "eval.beam_size",
+            "eval.batch_size", "train.max_epochs", "tokenizer.latent_dim"}
+
+
+def _fields(cls) -> dict[str, dataclasses.Field]:
+    return {f.name: f for f in dataclasses.fields(cls)}
+
+
+def valid_keys(cls=RunConfig, prefix: str = "") -> list[str]:
+    keys = []
+    hints = typing.get_type_hints(cls)
+    for name in _fields(cls):
+        if dataclasses.is_dataclass(hints[name]):
+            keys += valid_keys(hints[name], f"{prefix}{name}.")
+        else:
+            keys.append(prefix + name)
+    return keys
+
+
+def _unknown(key: str, where: str) -> ConfigError:
+    close = difflib.get_close_matches(key, valid_keys(), n=1, cutoff=0.5)
+    hint = f"; did you mean '{close[0]}'?" if close else f"; valid keys: {', '.join(valid_keys())}"
+    return ConfigError(f"{where}: unknown config key '{key}'{hint}")
+
+
+def _coerce(value, typ, key: str, where: str):
+    """Turn a YAML/CLI value into the field's type, or raise a one-line ConfigError."""
+    try:
+        if typ is bool:
+            if isinstance(value, bool):
+                return value
+            s = str(value).strip().lower()
+            if s in ("1", "true", "yes", "on"):
+                return True
+            if s in ("0", "false", "no", "off"):
+                return False
+            raise ValueError
+        if typ is int:
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise ValueError
+            return int(str(value)) if not isinstance(value, (int, float)) else int(value)
+        if typ is float:
+            return float(value)
+        if typ is str:
+            return str(value)
+    except (TypeError, ValueError):
+        pass
+    raise ConfigError(f"{where}: key '{key}' expects {typ.__name__}, got {value!r}")
+
+
+def _build(cls, values: dict, prefix: str, where: str):
+    hints = typing.get_type_hints(cls)
+    fields = _fields(cls)
+    kwargs = {}
+    for name, value in values.items():
+        key = prefix + name
+        if name not in fields:
+            raise _unknown(key, where)
+        typ = hints[name]
+        if dataclasses.is_dataclass(typ):
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where}: key '{key}' is a section; give it a mapping of keys")
+            kwargs[name] = _build(typ, value, key + ".", where)
+        else:
+            kwargs[name] = _coerce(value, typ, key, where)
+    return cls(**kwargs)
+
+
+def validate(cfg: RunConfig, where: str = "config") -> RunConfig:
+    flat = flatten(cfg.to_dict())
+    for key, allowed in CHOICES.items():
+        if flat[key] not in allowed:
+            raise ConfigError(f"{where}: key '{key}' = {flat[key]!r}; choose one of {', '.join(allowed)}")
+    for key in POSITIVE:
+        if flat[key] <= 0:
+            raise ConfigError(f"{where}: key '{key}' must be > 0, got {flat[key]!r}")
+    if cfg.data.max_users < 0 or cfg.train.max_steps < 0 or cfg.model.n_user_buckets < 0:
+        raise ConfigError(f"{where}: data.max_users, train.max_steps and model.n_user_buckets must be >= 0")
+    from scaling.sidgr.presets import PRESETS  # local import: presets are a table, not config logic
+    if cfg.model.preset not in PRESETS[cfg.model.arch]:
+        raise ConfigError(f"{where}: key 'model.preset' = {cfg.model.preset!r}; choose one of "
+                          f"{', '.join(PRESETS[cfg.model.arch])}")
+    return cfg
+
+
+def flatten(d: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(flatten(v, f"{prefix}{k}."))
+        else:
+            out[prefix + k] = v
+    return out
+
+
+def nest(pairs: dict) -> dict:
+    out: dict = {}
+    for key, value in pairs.items():
+        node = out
+        parts = key.split(".")
+        for p in parts[:-1]:
+            node = node.setdefault(p, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"key '{key}': '{p}' is not a section")
+        node[parts[-1]] = value
+    return out
+
+
+def deep_merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def from_dict(values: dict, where: str = "config") -> RunConfig:
+    return validate(_build(RunConfig, values, "", where), where)
+
+
+def parse_overrides(args: list[str]) -> dict:
+    pairs = {}
+    for a in args:
+        if "=" not in a:
+            raise ConfigError(f"command line: '{a}' is not key=value (e.g. model.preset=grid)")
+        k, v = a.split("=", 1)
+        pairs[k.strip()] = yaml.safe_load(v) if v.strip() else ""
+    return nest(pairs)
+
+
+def load(path: str | Path | None = None, overrides: list[str] | None = None) -> RunConfig:
+    """Config from an optional YAML file, then `key=value` overrides on top."""
+    values: dict = {}
+    where = "command line"
+    if path is not None:
+        p = Path(path)
+        if not p.is_file():
+            raise ConfigError(f"{p}: config file not found")
+        try:
+            values = yaml.safe_load(p.read_text()) or {}
+        except yaml.YAMLError as e:
+            raise ConfigError(f"{p}: not valid YAML ({str(e).splitlines()[0]})") from None
+        if not isinstance(values, dict):
+            raise ConfigError(f"{p}: expected a mapping of config keys at the top level")
+        where = str(p)
+    values = deep_merge(values, parse_overrides(overrides or []))
+    return from_dict(values, where)
+
+
+def config_hash(cfg: RunConfig) -> str:
+    blob = json.dumps(cfg.to_dict(), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]

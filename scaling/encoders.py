@@ -1,0 +1,66 @@
+"""Item text -> embeddings with a frozen pretrained encoder, mean-pooled over the last hidden state
+(as GRID), batched, cached on disk by a content hash of (texts, model, pooling, max length)."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from scaling.cache import ArtifactCache
+from scaling.config import EncoderConfig
+from scaling.errors import DataError
+from scaling.offline_models import ModelSource, not_found, resolve
+
+
+def load_encoder(src: ModelSource, name: str):
+    from transformers import AutoModel, AutoTokenizer
+
+    kw = {"gguf_file": src.gguf_file} if src.gguf_file else {}
+    try:
+        tok = AutoTokenizer.from_pretrained(src.path, **kw)
+        model = AutoModel.from_pretrained(src.path, **kw)
+    except OSError as e:
+        raise not_found(name, e) from None
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    return tok, model.eval()
+
+
+def count_params(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+@torch.inference_mode()
+def _embed(texts: list[str], tok, model, cfg: EncoderConfig, desc: str) -> np.ndarray:
+    # Longest first, so each batch pads only to its own longest text and the ETA is pessimistic early.
+    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+    out = np.zeros((len(texts), model.config.hidden_size), dtype=np.float32)
+    for s in tqdm(range(0, len(texts), cfg.batch_size), desc=desc, unit="batch"):
+        idx = order[s:s + cfg.batch_size]
+        enc = tok([texts[i] for i in idx], padding=True, truncation=True, max_length=cfg.max_length,
+                  return_tensors="pt")
+        hidden = model(**enc).last_hidden_state
+        if cfg.pooling == "cls":
+            pooled = hidden[:, 0]
+        else:
+            m = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1)
+        out[idx] = pooled.float().numpy()
+    return out
+
+
+def embed_items(texts: list[str], cfg: EncoderConfig, cache: ArtifactCache, dataset_name: str) -> tuple[np.ndarray, int, bool]:
+    """Embeddings (n_items, dim), the encoder's parameter count (N_LLM) and whether the cache hit."""
+    if not any(texts):
+        raise DataError(f"dataset {dataset_name}: no item has text (title/categories/description/price); "
+                        "a text encoder cannot embed it - use a dataset with item text")
+    src = resolve(cfg.name, cache.root)
+    key = {"texts": texts, "model": src.identity, "pooling": cfg.pooling, "max_length": cfg.max_length}
+
+    def compute():
+        tok, model = load_encoder(src, cfg.name)
+        emb = _embed(texts, tok, model, cfg, f"embed {cfg.name}")
+        return {"emb": emb, "n_params": np.array(count_params(model))}
+
+    arrays, hit = cache.get_or_compute("embeddings", key, compute)
+    return arrays["emb"], int(arrays["n_params"]), hit

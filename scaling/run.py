@@ -1,0 +1,52 @@
+"""RunConfig -> run directory. The only entry point a job calls.
+
+`<runs_dir>/<paradigm>-<config hash>/` holds config.json, params.json, metrics.json, timing.json,
+env.json, data.json, status (written last) and ckpt/ (for resume). A finished run is not redone.
+"""
+from __future__ import annotations
+
+import time
+import traceback
+from pathlib import Path
+
+from scaling.cache import ArtifactCache
+from scaling.config import RunConfig, config_hash
+from scaling.errors import GRError
+from scaling.record import (STATUS_DONE, STATUS_FAILED, STATUS_RUNNING, environment, read_status, write_json,
+                            write_status)
+from scaling.train import Dist
+
+
+def run_dir_for(cfg: RunConfig, runs_dir: str | Path) -> Path:
+    return Path(runs_dir) / f"{cfg.paradigm}-{config_hash(cfg)}"
+
+
+def run(cfg: RunConfig, runs_dir: str | Path = "runs", cache_dir: str | Path | None = None,
+        data_dir: str | Path | None = None, progress: bool = True, dist: Dist | None = None, log=print) -> Path:
+    dist = dist or Dist.from_env()
+    out = run_dir_for(cfg, runs_dir)
+    if read_status(out) == STATUS_DONE:
+        log(f"{out}: already done")
+        return out
+    out.mkdir(parents=True, exist_ok=True)
+    if dist.is_main:
+        write_json(out / "config.json", cfg.to_dict())
+        write_json(out / "env.json", environment())
+        write_status(out, STATUS_RUNNING)
+    t0 = time.time()
+    try:
+        from scaling.sidgr.pipeline import run_sidgr   # one paradigm so far; LLM-as-RS lands beside it
+        result = run_sidgr(cfg, out, ArtifactCache(cache_dir), str(data_dir) if data_dir else None,
+                           progress=progress, dist=dist, log=log if dist.is_main else (lambda *_: None))
+    except BaseException as e:
+        if dist.is_main:
+            reason = str(e) if isinstance(e, GRError) else f"{type(e).__name__}: {e}"
+            (out / "error.txt").write_text(traceback.format_exc())
+            write_status(out, STATUS_FAILED, reason.splitlines()[0] if reason else type(e).__name__)
+        raise
+    if dist.is_main:
+        result["timing"]["wall_s"] = time.time() - t0
+        for name in ("params", "metrics", "timing", "data"):
+            write_json(out / f"{name}.json", result[name])
+        write_status(out, STATUS_DONE)
+    return out

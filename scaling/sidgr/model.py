@@ -1,0 +1,67 @@
+"""SID-GR recommenders built from `transformers` configs, and the SID token layout.
+
+Token layout: 0 pad, 1 eos, 2 bos (decoder-only separator); then `n_user_buckets` user tokens; then
+one block of tokens per SID digit position (digit d of value v is token `offset[d] + v`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from transformers import LlamaConfig, LlamaForCausalLM, T5Config, T5ForConditionalGeneration
+
+from scaling.config import ModelConfig
+from scaling.sidgr.presets import DECODER, ENCDEC
+
+PAD, EOS, BOS, N_SPECIAL = 0, 1, 2, 3
+
+
+@dataclass
+class TokenLayout:
+    widths: list[int]
+    n_user_buckets: int
+
+    @property
+    def offsets(self) -> list[int]:
+        base = N_SPECIAL + self.n_user_buckets
+        out = []
+        for w in self.widths:
+            out.append(base)
+            base += w
+        return out
+
+    @property
+    def vocab_size(self) -> int:
+        return N_SPECIAL + self.n_user_buckets + sum(self.widths)
+
+    def item_tokens(self, codes: torch.Tensor) -> torch.Tensor:
+        """(n_items, L') SID digits -> token ids."""
+        return codes + torch.tensor(self.offsets, dtype=codes.dtype)
+
+    def user_token(self, users: torch.Tensor) -> torch.Tensor:
+        # Hashed buckets (a fixed multiplicative hash, so bucket = f(user id) on any machine).
+        return N_SPECIAL + (users * 2654435761 % (2 ** 32)) % self.n_user_buckets
+
+
+def build_model(cfg: ModelConfig, layout: TokenLayout) -> torch.nn.Module:
+    if cfg.arch == "encdec":
+        layers, d, heads, d_kv, d_ff = ENCDEC[cfg.preset]
+        conf = T5Config(vocab_size=layout.vocab_size, d_model=d, d_kv=d_kv, d_ff=d_ff, num_layers=layers,
+                        num_decoder_layers=layers, num_heads=heads, dropout_rate=cfg.dropout,
+                        feed_forward_proj="relu", pad_token_id=PAD, eos_token_id=EOS,
+                        decoder_start_token_id=PAD, tie_word_embeddings=True)
+        return T5ForConditionalGeneration(conf)
+    layers, d, heads, d_ff = DECODER[cfg.preset]
+    conf = LlamaConfig(vocab_size=layout.vocab_size, hidden_size=d, intermediate_size=d_ff,
+                       num_hidden_layers=layers, num_attention_heads=heads, num_key_value_heads=heads,
+                       max_position_embeddings=1024, attention_dropout=cfg.dropout, pad_token_id=PAD,
+                       bos_token_id=BOS, eos_token_id=EOS, tie_word_embeddings=True)
+    return LlamaForCausalLM(conf)
+
+
+def embedding_params(model: torch.nn.Module) -> int:
+    emb = model.get_input_embeddings().weight.numel()
+    out = model.get_output_embeddings()
+    if out is not None and out.weight.data_ptr() != model.get_input_embeddings().weight.data_ptr():
+        emb += out.weight.numel()
+    return emb

@@ -1,0 +1,98 @@
+"""One SID-GR run: data -> item text -> embeddings -> SIDs -> recommender -> train -> evaluate.
+
+Returns everything the run record holds; `scaling.run` writes it.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from scaling.cache import ArtifactCache
+from scaling.config import RunConfig
+from scaling.data import item_text, leave_one_out, load_dataset, most_popular
+from scaling.data.split import Examples
+from scaling.encoders import embed_items
+from scaling.metrics import ranking_metrics
+from scaling.params import recommender_params, train_flops_per_example
+from scaling.sidgr.batching import SIDBatcher, batch_order
+from scaling.sidgr.evaluate import evaluate
+from scaling.sidgr.model import TokenLayout, build_model
+from scaling.sidgr.trie import SIDTrie
+from scaling.tokenizers import fit_sids
+from scaling.train import Dist, train
+
+
+def _head(ex: Examples, n: int) -> Examples:
+    if n <= 0 or n >= len(ex):
+        return ex
+    idx = np.random.default_rng(12345).permutation(len(ex))[:n]   # fixed: every run validates the same users
+    return Examples(ex.history[idx], ex.target[idx], ex.user[idx])
+
+
+def run_sidgr(cfg: RunConfig, run_dir: Path, cache: ArtifactCache, data_dir: str | None,
+              progress: bool = True, dist: Dist | None = None, log=print) -> dict:
+    timing: dict[str, float] = {}
+    t = time.perf_counter()
+    ds = load_dataset(cfg.data.dataset, data_dir)
+    log(f"loaded {ds.summary()}")
+    ds = ds.subset(cfg.data.max_users, cfg.data.subset_seed)
+    split = leave_one_out(ds, cfg.data.max_history, cfg.data.sliding_window, cfg.data.min_sequence)
+    texts = [item_text(it) for it in ds.items]
+    missing = ds.missing_fields()
+    log(f"using {ds.summary()}; {len(split.train):,} training examples; items lacking a field: {missing}")
+    timing["data_s"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    emb, n_llm, emb_hit = embed_items(texts, cfg.encoder, cache, ds.name)
+    timing["embed_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    sids, sid_hit = fit_sids(emb, cfg.tokenizer, cfg.seed, cache)
+    timing["tokenize_s"] = time.perf_counter() - t
+    log(f"SIDs {cfg.tokenizer.kind} {cfg.tokenizer.levels}x{cfg.tokenizer.width} -> widths {sids.widths}; "
+        f"collision rate {sids.quality['collision_rate']:.3f} (embeddings cached: {emb_hit}, SIDs cached: {sid_hit})")
+
+    torch.manual_seed(cfg.seed)
+    layout = TokenLayout(sids.widths, cfg.model.n_user_buckets)
+    item_tokens = layout.item_tokens(torch.from_numpy(sids.codes))
+    trie = SIDTrie(sids.codes, sids.widths)
+    model = build_model(cfg.model, layout)
+    batcher = SIDBatcher(item_tokens, layout, cfg.model.arch)
+    valid_small = _head(split.valid, cfg.eval.valid_users)
+    ev = cfg.eval
+
+    def make_batches(epoch: int):
+        rng = np.random.default_rng([cfg.seed, epoch])
+        return batch_order(split.train.lengths, cfg.train.batch_size, rng, cfg.train.bucket_by_length)
+
+    t = time.perf_counter()
+    state = train(model, cfg.train, make_batches=make_batches,
+                  batch_fn=lambda idx: batcher.train_batch(split.train, idx),
+                  evaluate=lambda m: evaluate(m, batcher, trie, valid_small, ev.beam_size, ev.constrained, ev.batch_size),
+                  metric="ndcg@10", ckpt_dir=run_dir / "ckpt", seed=cfg.seed, dist=dist, progress=progress)
+    timing["train_s"] = time.perf_counter() - t
+
+    metrics: dict = {"curve": state.curve, "best_step": state.best_step, "steps": state.step,
+                     "stopped_early": state.stopped_early}
+    if dist is None or dist.is_main:
+        t = time.perf_counter()
+        for name, ex in (("valid", split.valid), ("test", split.test)):
+            m = evaluate(model, batcher, trie, ex, ev.beam_size, ev.constrained, ev.batch_size, progress, f"decode {name}")
+            metrics.update({f"{name}/{k}": v for k, v in m.items()})
+            pop = np.broadcast_to(most_popular(split, 10), (len(ex), 10))
+            metrics.update({f"{name}/popular/{k}": v for k, v in ranking_metrics(pop, ex.target).items()})
+        timing["eval_s"] = time.perf_counter() - t
+    timing["train_examples_per_s"] = state.examples_seen / max(state.train_seconds, 1e-9)
+    timing["train_tokens_per_s"] = state.tokens_seen / max(state.train_seconds, 1e-9)
+
+    tokens_per_example = state.tokens_seen / max(state.examples_seen, 1) + sids.length
+    rs = recommender_params(model)
+    params = {**rs, "n_llm": n_llm, "n_qt": sids.n_params, "sid_length": sids.length, "sid_widths": sids.widths,
+              "train_flops_per_example": train_flops_per_example(rs["n_rs_non_embedding"], tokens_per_example),
+              "train_flops_total": train_flops_per_example(rs["n_rs_non_embedding"], tokens_per_example) * state.examples_seen}
+    data = {"dataset": ds.name, "users": ds.n_users, "items": ds.n_items, "interactions": ds.n_interactions,
+            "train_examples": len(split.train), "items_missing_field": missing, "sid_quality": sids.quality,
+            "embedding_cache_hit": emb_hit, "sid_cache_hit": sid_hit}
+    return {"metrics": metrics, "params": params, "timing": timing, "data": data}

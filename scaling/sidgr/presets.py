@@ -1,0 +1,26 @@
+"""Recommender size presets, from ~0.1M to ~130M non-embedding parameters.
+
+`grid` is GRID's default TIGER: 4 encoder + 4 decoder layers, d_model 128, 6 heads (d_kv 64),
+MLP 1024. Non-embedding counts (printed by `gr-scaling presets`) are exact for a given vocabulary.
+"""
+from __future__ import annotations
+
+# name: (layers per stack, d_model, heads, d_kv, d_ff)
+ENCDEC = {
+    "tiny":   (1, 64, 2, 32, 256),
+    "small":  (2, 128, 4, 32, 512),
+    "grid":   (4, 128, 6, 64, 1024),
+    "medium": (6, 256, 8, 32, 1024),
+    "large":  (6, 512, 8, 64, 2048),
+    "xl":     (8, 768, 12, 64, 3072),
+}
+# name: (layers, d_model, heads, d_ff) for the Llama-style decoder-only recommender
+DECODER = {
+    "tiny":   (2, 64, 2, 256),
+    "small":  (4, 128, 4, 512),
+    "grid":   (8, 128, 4, 1024),
+    "medium": (12, 256, 8, 1024),
+    "large":  (12, 512, 8, 2048),
+    "xl":     (16, 768, 12, 3072),
+}
+PRESETS = {"encdec": ENCDEC, "decoder": DECODER}
