@@ -61,7 +61,7 @@ def leave_one_out(ds: Dataset, max_history: int = 20, sliding_window: bool = Tru
     for u, s in enumerate(ds.sequences):
         train = s[:-2]
         train_seqs.append(train)
-        starts = range(1, len(train)) if sliding_window else [len(train) - 1]
+        starts = range(1, len(train)) if sliding_window else range(max(1, len(train) - 1), len(train))
         for t in starts:
             tr_h.append(train[:t])
             tr_t.append(int(train[t]))

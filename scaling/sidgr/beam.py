@@ -56,11 +56,10 @@ def beam_search(model, arch: str, input_ids: torch.Tensor, attention_mask: torch
             logits = model(encoder_outputs=BaseModelOutput(last_hidden_state=hidden), attention_mask=mask,
                            decoder_input_ids=dec, use_cache=False).logits[:, -1, off:off + w]
             child = trie.step(d, node)
-            scores, src, val, k = _select(scores, logits.float().log_softmax(-1), child, constrained, beam_size, n_users)
+            scores, src, val, _ = _select(scores, logits.float().log_softmax(-1), child, constrained, beam_size, n_users)
             node = child[src, val]
             dec = torch.cat([dec[src], (val + off)[:, None]], 1)
-            if d == 0:  # from one beam per user to k: every row of a user shares the encoder output
-                hidden, mask = enc.repeat_interleave(k, 0), attention_mask.repeat_interleave(k, 0)
+            hidden, mask = hidden[src], mask[src]   # rows follow their beams (all rows of a user are equal)
     else:
         ids = torch.cat([input_ids, torch.full((n_users, 1), BOS)], 1)
         mask = torch.cat([attention_mask, torch.ones(n_users, 1, dtype=attention_mask.dtype)], 1)
@@ -70,16 +69,12 @@ def beam_search(model, arch: str, input_ids: torch.Tensor, attention_mask: torch
         for d, (off, w) in enumerate(zip(offsets, widths)):
             logits = out.logits[:, -1, off:off + w]
             child = trie.step(d, node)
-            scores, src, val, k = _select(scores, logits.float().log_softmax(-1), child, constrained, beam_size, n_users)
+            scores, src, val, _ = _select(scores, logits.float().log_softmax(-1), child, constrained, beam_size, n_users)
             node = child[src, val]
             if d == len(widths) - 1:
                 break
-            if d == 0:
-                cache.batch_repeat_interleave(k)
-                mask, last = mask.repeat_interleave(k, 0), last.repeat_interleave(k, 0)
-            else:
-                cache.reorder_cache(src)
-                mask, last = mask[src], last[src]
+            cache.reorder_cache(src)                # also grows 1 -> k rows per user after the first digit
+            mask, last = mask[src], last[src]
             mask = torch.cat([mask, torch.ones(len(src), 1, dtype=mask.dtype)], 1)
             last = last + 1
             out = model(input_ids=(val + off)[:, None], attention_mask=mask, position_ids=last[:, None],

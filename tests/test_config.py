@@ -1,0 +1,51 @@
+import pytest
+
+from scaling import config
+from scaling.errors import ConfigError
+
+
+def test_defaults_are_grid_tiger():
+    cfg = config.load()
+    assert (cfg.model.arch, cfg.model.preset) == ("encdec", "grid")
+    assert (cfg.tokenizer.kind, cfg.tokenizer.levels, cfg.tokenizer.width) == ("rkmeans", 3, 256)
+    assert (cfg.train.lr, cfg.train.weight_decay, cfg.train.batch_size) == (5e-4, 1e-6, 256)
+    assert cfg.model.n_user_buckets == 0 and cfg.data.max_history == 20
+
+
+def test_overrides_are_typed():
+    cfg = config.load(overrides=["tokenizer.width=64", "data.sliding_window=false", "train.lr=1e-3"])
+    assert cfg.tokenizer.width == 64 and cfg.data.sliding_window is False and cfg.train.lr == 1e-3
+
+
+def test_unknown_key_names_closest():
+    with pytest.raises(ConfigError, match=r"unknown config key 'tokenizer.widht'; did you mean 'tokenizer.width'"):
+        config.load(overrides=["tokenizer.widht=3"])
+
+
+def test_bad_type_and_choice():
+    with pytest.raises(ConfigError, match=r"key 'train.batch_size' expects int, got 'big'"):
+        config.load(overrides=["train.batch_size=big"])
+    with pytest.raises(ConfigError, match=r"key 'tokenizer.kind' = 'pq'; choose one of rkmeans, rvq, rqvae"):
+        config.load(overrides=["tokenizer.kind=pq"])
+    with pytest.raises(ConfigError, match=r"model.preset"):
+        config.load(overrides=["model.preset=huge"])
+    with pytest.raises(ConfigError, match=r"'tokenizer.levels' must be > 0"):
+        config.load(overrides=["tokenizer.levels=0"])
+
+
+def test_yaml_file_and_errors(tmp_path):
+    p = tmp_path / "c.yaml"
+    p.write_text("model:\n  preset: small\ntokenizer:\n  width: 32\n")
+    cfg = config.load(p, ["tokenizer.width=16"])
+    assert cfg.model.preset == "small" and cfg.tokenizer.width == 16
+    p.write_text("model:\n  presets: small\n")
+    with pytest.raises(ConfigError, match=rf"{p}: unknown config key 'model.presets'"):
+        config.load(p)
+    with pytest.raises(ConfigError, match="config file not found"):
+        config.load(tmp_path / "nope.yaml")
+
+
+def test_hash_is_stable_and_sensitive():
+    a, b = config.load(), config.load(overrides=["seed=0"])
+    assert config.config_hash(a) == config.config_hash(b)
+    assert config.config_hash(a) != config.config_hash(config.load(overrides=["seed=1"]))
