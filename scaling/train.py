@@ -51,6 +51,7 @@ class TrainState:
     examples_seen: int = 0
     tokens_seen: int = 0
     curve: list = field(default_factory=list)
+    resumed_from: list = field(default_factory=list)   # steps at which a killed run was resumed
 
 
 def _atomic_torch_save(obj, path: Path) -> None:
@@ -89,6 +90,7 @@ def train(model: torch.nn.Module, cfg: TrainConfig, *, make_batches: Callable[[i
         sched.load_state_dict(ck["sched"])
         state = TrainState(**ck["state"])
         torch.set_rng_state(ck["rng"])
+        state.resumed_from.append(state.step)
 
     def checkpoint():
         if dist.is_main:

@@ -75,7 +75,7 @@ def run_sidgr(cfg: RunConfig, run_dir: Path, cache: ArtifactCache, data_dir: str
     timing["train_s"] = time.perf_counter() - t
 
     metrics: dict = {"curve": state.curve, "best_step": state.best_step, "steps": state.step,
-                     "stopped_early": state.stopped_early}
+                     "stopped_early": state.stopped_early, "resumed_from": state.resumed_from}
     if dist is None or dist.is_main:
         t = time.perf_counter()
         for name, ex in (("valid", split.valid), ("test", split.test)):

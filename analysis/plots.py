@@ -1,0 +1,71 @@
+"""matplotlib figures: metric vs size (log x) with the fitted curve, its 95% band and the saturation
+marker; both paradigms on one axis; residuals. Saved as PNG and PDF."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from analysis.bootstrap import Bootstrap  # noqa: E402
+from analysis.saturation import Saturation  # noqa: E402
+
+
+def _band(boot: Bootstrap, grid: np.ndarray, level: float = 0.95):
+    xs = grid / boot.fit.scales[0]
+    curves = np.array([boot.fit.law(t, xs) for t in boot.samples]) if len(boot.samples) else None
+    if curves is None:
+        return None
+    return np.percentile(curves, [50 * (1 - level), 50 * (1 + level)], axis=0)
+
+
+def plot_curve(ax, n, y, boot: Bootstrap, label: str, color: str, sat: Saturation | None = None,
+               extend: float = 4.0):
+    n, y = np.asarray(n, float), np.asarray(y, float)
+    grid = np.logspace(np.log10(n.min()), np.log10(n.max() * extend), 200)
+    ax.scatter(n, y, color=color, s=22, zorder=3, label=f"{label} runs")
+    ax.plot(grid, boot.fit.predict(grid), color=color, lw=1.8,
+            label=f"{label}: {boot.fit.law.formula.split('=')[1].strip()}")
+    band = _band(boot, grid)
+    if band is not None:
+        ax.fill_between(grid, band[0], band[1], color=color, alpha=0.18, lw=0)
+    if boot.fit.law.ceiling:
+        r0 = boot.fit.params[boot.fit.law.ceiling]
+        ax.axhline(r0, color=color, ls=":", lw=1)
+    if sat is not None and np.isfinite(sat.size) and sat.size <= grid.max():
+        ax.axvline(sat.size, color=color, ls="--", lw=1)
+        ax.annotate("saturation", (sat.size, ax.get_ylim()[0]), color=color, fontsize=8, rotation=90,
+                    va="bottom", ha="right")
+    ax.set_xscale("log")
+
+
+def save(fig, path: str | Path) -> list[Path]:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    out = [path.with_suffix(".png"), path.with_suffix(".pdf")]
+    for p in out:
+        fig.savefig(p, dpi=140, bbox_inches="tight")
+    plt.close(fig)
+    return out
+
+
+def plot_scaling(curves: list[dict], xlabel: str, ylabel: str, title: str, path: str | Path) -> list[Path]:
+    """curves: dicts with n, y, boot, label, optional sat. One panel for the curves, one for residuals."""
+    colors = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple"]
+    fig, (ax, res) = plt.subplots(2, 1, figsize=(6.4, 6.0), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    for c, color in zip(curves, colors):
+        plot_curve(ax, c["n"], c["y"], c["boot"], c["label"], color, c.get("sat"))
+        res.scatter(c["n"], np.asarray(c["y"]) - c["boot"].fit.predict(np.asarray(c["n"], float)), color=color, s=14)
+    res.axhline(0, color="k", lw=0.8)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=7, loc="lower right")
+    ax.grid(alpha=0.3, which="both")
+    res.set_xscale("log")
+    res.set_xlabel(xlabel)
+    res.set_ylabel("residual")
+    res.grid(alpha=0.3, which="both")
+    return save(fig, path)

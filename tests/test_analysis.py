@@ -1,0 +1,122 @@
+"""Scaling-law fitting on synthetic data with known parameters (parameter recovery and interval
+coverage), degenerate input, saturation, extrapolation, comparison."""
+import itertools
+
+import numpy as np
+import pytest
+
+from analysis.bootstrap import bootstrap
+from analysis.errors import AnalysisError
+from analysis.fit import fit_arrays
+from analysis.laws import LAWS
+from analysis.saturation import compare, doubling_gain_size, extrapolation_check, saturation
+
+N = np.repeat(np.logspace(5, 8, 8), 3)          # 8 sizes x 3 seeds
+SCALE = float(np.exp(np.log(N).mean()))
+
+
+def power_floor_data(seed, truth=(0.08, 0.02, 0.5), noise=0.002):
+    rng = np.random.default_rng(seed)
+    return truth[0] - truth[1] * (N / SCALE) ** -truth[2] + rng.normal(0, noise, len(N))
+
+
+def test_power_floor_recovers_parameters():
+    f = fit_arrays("power_floor", [N], power_floor_data(0, noise=0.0005))
+    assert f.params["R0"] == pytest.approx(0.08, abs=0.002)
+    assert f.params["A"] == pytest.approx(0.02, rel=0.1)
+    assert f.params["a"] == pytest.approx(0.5, rel=0.1)
+    assert f.scales[0] == pytest.approx(SCALE)
+
+
+def test_power_law_recovers_and_model_selection():
+    rng = np.random.default_rng(1)
+    y_pow = 0.03 * (N / SCALE) ** 0.2 * np.exp(rng.normal(0, 0.01, len(N)))
+    fp = fit_arrays("power", [N], y_pow)
+    assert fp.params["a"] == pytest.approx(0.2, abs=0.02)
+    y_sat = power_floor_data(2, noise=0.0005)
+    assert fit_arrays("power_floor", [N], y_sat).aic < fit_arrays("power", [N], y_sat).aic
+
+
+def test_two_source_recovers():
+    n_si, n_cf = (np.array(v, float) for v in zip(*itertools.product(np.logspace(6, 9, 6), np.logspace(5, 7, 5))))
+    sc = [np.exp(np.log(n_si).mean()), np.exp(np.log(n_cf).mean())]
+    truth = np.array([0.1, 0.02, 0.4, 0.015, 0.7])
+    y = LAWS["two_source"](truth, n_si / sc[0], n_cf / sc[1]) + np.random.default_rng(3).normal(0, 2e-4, len(n_si))
+    f = fit_arrays("two_source", [n_si, n_cf], y)
+    np.testing.assert_allclose(f.theta, truth, rtol=0.15, atol=0.002)
+
+
+def test_sidgr_law_recovers_gammas():
+    rs, llm, qt = np.logspace(5, 7.5, 6), np.logspace(7, 9.5, 5), np.array([2e5, 1e6, 5e6])
+    n_rs, n_llm, n_qt = (np.array(v, float) for v in zip(*itertools.product(rs, llm, qt)))
+    s = float(np.exp(np.log(n_rs).mean()))
+    truth = np.array([0.09, 0.03, 0.5, 0.01, 0.8, 0.05, 0.3])   # R0, A, a, B, b, g1, g2
+    y = LAWS["sidgr"](truth, n_rs / s, n_llm / s, n_qt / s) + np.random.default_rng(4).normal(0, 1e-4, len(n_rs))
+    f = fit_arrays("sidgr", [n_rs, n_llm, n_qt], y)
+    assert f.params["g1"] == pytest.approx(0.05, rel=0.2)
+    assert f.params["g2"] == pytest.approx(0.3, rel=0.2)
+    assert f.params["R0"] == pytest.approx(0.09, abs=0.003)
+
+
+def test_bootstrap_interval_coverage():
+    """Over 100 synthetic studies, the 95% intervals must cover the truth 90-99% of the time."""
+    truth = {"R0": 0.08, "A": 0.02, "a": 0.5}
+    cover = {p: 0 for p in truth}
+    reps = 100
+    for r in range(reps):
+        y = power_floor_data(100 + r)
+        b = bootstrap(fit_arrays("power_floor", [N], y), [N], y, n=200, seed=r)
+        for p, (lo, hi) in b.ci().items():
+            cover[p] += lo <= truth[p] <= hi
+    rates = {p: c / reps for p, c in cover.items()}
+    print("coverage of 95% bootstrap intervals:", rates)
+    assert all(0.90 <= v <= 0.99 for v in rates.values()), rates
+
+
+@pytest.mark.parametrize("n,y,msg", [
+    (N[:3], [0.1, 0.2, 0.3], "has 3 parameters but only 3 points"),
+    (N, np.full(len(N), 0.05), "all 24 metric values are equal"),
+    (N, np.r_[np.nan, np.ones(len(N) - 1) * 0.1 + np.arange(len(N) - 1) * 1e-3], "NaN/infinite"),
+    (np.full(len(N), 1e6), np.linspace(0, 1, len(N)), "size column N does not vary"),
+])
+def test_degenerate_input_is_one_line(n, y, msg):
+    with pytest.raises(AnalysisError, match=msg):
+        fit_arrays("power_floor", [n], y)
+    with pytest.raises(AnalysisError, match="needs sizes N_SI, N_CF"):
+        fit_arrays("two_source", [N], power_floor_data(0))
+
+
+def test_saturation_number_and_interval():
+    assert doubling_gain_size(0.1, 0.02, 0.5, 0.01) == pytest.approx((0.02 * (1 - 2 ** -0.5) / 0.001) ** 2)
+    true_star = doubling_gain_size(0.08, 0.02, 1.0, 0.01) * SCALE
+    covered = 0
+    for seed in range(20):   # a 95% interval may miss once in a while: check its coverage, not one draw
+        y = power_floor_data(500 + seed, truth=(0.08, 0.02, 1.0), noise=0.0005)
+        sat = saturation(bootstrap(fit_arrays("power_floor", [N], y), [N], y, n=100, seed=seed), N.max(), frac=0.01)
+        assert sat.within_range and sat.size == pytest.approx(true_star, rel=0.05)
+        covered += sat.ci[0] <= true_star <= sat.ci[1]
+    assert covered >= 16, covered
+    slow = power_floor_data(6, truth=(0.2, 0.1, 0.3), noise=0.0005)   # still gaining >1% of R0 per doubling
+    b2 = bootstrap(fit_arrays("power_floor", [N], slow), [N], slow, n=100)
+    assert not saturation(b2, N.max(), frac=0.01).within_range
+    assert "no saturation within the range" in saturation(b2, N.max()).describe()
+
+
+def test_extrapolation_check_predicts_largest():
+    y = power_floor_data(7, noise=0.0003)
+    ex = extrapolation_check("power_floor", N, y, hold_out=1)
+    assert len(ex.held_out_sizes) == 3 and ex.rel_error < 0.05
+
+
+def test_compare_llm_overtakes_sid():
+    sid_y = power_floor_data(8, truth=(0.06, 0.02, 0.8), noise=0.0005)
+    llm_n = np.repeat(np.logspace(8, 10, 6), 2)
+    llm_s = float(np.exp(np.log(llm_n).mean()))
+    llm_y = 0.09 - 0.02 * (llm_n / llm_s) ** -0.4 + np.random.default_rng(9).normal(0, 5e-4, len(llm_n))
+    sid = bootstrap(fit_arrays("power_floor", [N], sid_y), [N], sid_y, n=200)
+    llm = bootstrap(fit_arrays("power_floor", [llm_n], llm_y), [llm_n], llm_y, n=200)
+    c = compare(sid, llm, llm_n.max())
+    true_at = 0.09 - 0.02 * (llm_n.max() / llm_s) ** -0.4
+    assert c.rel_improvement_ci[0] <= (true_at - 0.06) / 0.06 <= c.rel_improvement_ci[1]
+    true_over = llm_s * (0.02 / (0.09 - 0.06)) ** (1 / 0.4)
+    assert c.overtake_ci[0] <= true_over <= c.overtake_ci[1]
