@@ -14,7 +14,8 @@ $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q "$(TORCH_SPEC)"
-	$(BIN)/pip install -q -e ".[offline,test]"
+	echo "$(TORCH_SPEC)" > $(VENV)/constraints.txt
+	DS_BUILD_OPS=0 PIP_CONSTRAINT=$(CURDIR)/$(VENV)/constraints.txt $(BIN)/pip install -q -e ".[offline,test,deepspeed]"
 	touch $(STAMP)
 
 .PHONY: install quickstart test bench

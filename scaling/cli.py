@@ -11,9 +11,16 @@ def _run(args) -> None:
     from scaling import config
     from scaling.run import run
 
+    from scaling.distributed import init_from_env, shutdown
+
     cfg = config.load(args.config, args.overrides)
-    out = run(cfg, args.runs_dir, args.cache_dir, args.data_dir, progress=not args.quiet)
-    print(out)
+    dist = init_from_env()      # under torchrun: one rank of a DDP / DeepSpeed run
+    try:
+        out = run(cfg, args.runs_dir, args.cache_dir, args.data_dir, progress=not args.quiet, dist=dist)
+    finally:
+        shutdown()
+    if dist.is_main:
+        print(out)
 
 
 def _data_stats(args) -> None:
@@ -45,6 +52,59 @@ def _presets(args) -> None:
         for name in table:
             p = recommender_params(build_model(ModelConfig(arch=arch, preset=name), layout))
             print(f"{arch:8} {name:8} {p['n_rs']:>12,} {p['n_rs_non_embedding']:>14,}")
+
+
+def _analysis(fn):
+    """Run an analysis command, turning its one-line errors into the CLI's."""
+    def wrapped(args):
+        from analysis.errors import AnalysisError
+        try:
+            fn(args)
+        except AnalysisError as e:
+            raise GRError(str(e)) from None
+    return wrapped
+
+
+@_analysis
+def _fit(args) -> None:
+    from analysis import load_runs, study
+
+    curves, comp, notes = study(load_runs(args.results), args.metric, args.n_boot)
+    for c in curves:
+        ci = c.boot.ci()
+        print(f"{c.axis:12s} {c.fit.law.formula}: " + ", ".join(
+            f"{p}={v:.4g} [{ci[p][0]:.4g}, {ci[p][1]:.4g}]" for p, v in c.fit.params.items())
+            + f"; RMSE {c.fit.rmse:.3g}; {c.sat.describe()}")
+    if comp is not None:
+        print(f"LLM-as-RS vs SID-GR ceiling: relative improvement {comp.rel_improvement:+.1%} "
+              f"[{comp.rel_improvement_ci[0]:+.1%}, {comp.rel_improvement_ci[1]:+.1%}]")
+    for n in notes:
+        print("not fitted:", n)
+
+
+@_analysis
+def _report(args) -> None:
+    from analysis.report import write_report
+
+    print(write_report(args.results, args.out or f"{args.results}/report", args.metric, args.n_boot))
+
+
+def _sweep(args) -> None:
+    # The CLI is the one place that sees both sides; `scaling` itself never imports `sweeps`.
+    import sweeps
+    from sweeps.launcher import status_table
+
+    paths = sweeps.Paths(args.runs_dir, args.cache_dir, args.data_dir)
+    if args.sweep_cmd == "submit":
+        sweeps.submit(args.grid, paths, args.executor, args.profile, dry_run=args.dry_run)
+        if args.wait and not args.dry_run:
+            print(status_table(sweeps.wait(args.grid, paths)))
+    elif args.sweep_cmd == "status":
+        print(status_table(sweeps.status(args.grid, paths)))
+    elif args.sweep_cmd == "collect":
+        print(sweeps.collect(args.grid, paths, args.out))
+    elif args.sweep_cmd == "cancel":
+        print(f"cancelled {sweeps.cancel(args.grid, paths)} jobs")
 
 
 def _quickstart(args) -> None:
@@ -84,6 +144,31 @@ def build_parser() -> argparse.ArgumentParser:
 
     pr = sub.add_parser("presets", help="recommender size presets and their parameter counts")
     pr.set_defaults(fn=_presets)
+
+    for name, fn, text in (("fit", _fit, "fit scaling laws over a results directory"),
+                           ("report", _report, "Markdown/HTML report with figures (also writes the plots)"),
+                           ("plot", _report, "write the scaling plots (same as report)")):
+        a = sub.add_parser(name, help=text)
+        a.add_argument("results")
+        a.add_argument("--metric", default="test/recall@10")
+        a.add_argument("--n-boot", type=int, default=1000)
+        a.add_argument("--out", default=None, help="report directory (default: RESULTS/report)")
+        a.set_defaults(fn=fn)
+
+    sw = sub.add_parser("sweep", help="grids -> runs on an executor; status, collect, cancel")
+    swsub = sw.add_subparsers(dest="sweep_cmd", required=True)
+    for name in ("submit", "status", "collect", "cancel"):
+        a = swsub.add_parser(name)
+        a.add_argument("grid", help="grid YAML, e.g. sweeps/grids/quick.yaml")
+        paths(a)
+        if name == "submit":
+            a.add_argument("--executor", default="inline", choices=["inline", "local", "slurm"])
+            a.add_argument("--profile", default=None, help="slurm/profiles/X.yaml")
+            a.add_argument("--dry-run", action="store_true", help="count runs/jobs and estimate compute")
+            a.add_argument("--wait", action="store_true", help="wait for the jobs and print the status")
+        if name == "collect":
+            a.add_argument("--out", default=None, help="table path without suffix (default RUNS/<grid>-results)")
+        a.set_defaults(fn=_sweep)
 
     q = sub.add_parser("quickstart", help="a small real scaling study on this machine")
     q.add_argument("--reduced", action="store_true", help="smaller grid (what CI runs)")

@@ -64,7 +64,8 @@ class TrainConfig:
     warmup_steps: int = 100
     eval_every: int = 500          # steps between validations
     patience: int = 5              # validations without NDCG@10 improvement before stopping
-    backend: str = "single"        # single | ddp (ranks from torchrun / SLURM environment)
+    backend: str = "single"        # single | ddp | deepspeed (ranks from torchrun / SLURM environment)
+    deepspeed_config: str = "slurm/deepspeed/zero2.json"   # ZeRO config (relative: to the repo root)
     bucket_by_length: bool = True  # batch examples of similar history length (less padding)
 
 
@@ -97,7 +98,7 @@ CHOICES = {
     "tokenizer.kind": ("rkmeans", "rvq", "rqvae"),
     "tokenizer.dedup": ("digit", "random", "none"),
     "model.arch": ("encdec", "decoder"),
-    "train.backend": ("single", "ddp"),
+    "train.backend": ("single", "ddp", "deepspeed"),
 }
 POSITIVE = {"data.max_history", "tokenizer.levels", "tokenizer.width", "encoder.max_length",
             "encoder.batch_size", "train.batch_size", "train.eval_every", "eval.beam_size",
@@ -248,6 +249,13 @@ def load(path: str | Path | None = None, overrides: list[str] | None = None) -> 
     return from_dict(values, where)
 
 
+# Config sections each paradigm reads; the hash covers only these, so adding a section for another
+# paradigm does not rename existing runs.
+PARADIGM_SECTIONS = {"sidgr": ("paradigm", "seed", "data", "encoder", "tokenizer", "model", "train", "eval")}
+
+
 def config_hash(cfg: RunConfig) -> str:
-    blob = json.dumps(cfg.to_dict(), sort_keys=True, separators=(",", ":"))
+    d = cfg.to_dict()
+    d = {k: v for k, v in d.items() if k in PARADIGM_SECTIONS[cfg.paradigm]}
+    blob = json.dumps(d, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()[:16]

@@ -23,6 +23,8 @@ def load_encoder(src: ModelSource, name: str):
         raise not_found(name, e) from None
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
+    if getattr(model.config, "is_encoder_decoder", False):   # e.g. Flan-T5 (GRID): embed with its encoder
+        model = model.get_encoder()
     return tok, model.eval()
 
 
@@ -34,7 +36,8 @@ def count_params(model: torch.nn.Module) -> int:
 def _embed(texts: list[str], tok, model, cfg: EncoderConfig, desc: str) -> np.ndarray:
     # Longest first, so each batch pads only to its own longest text and the ETA is pessimistic early.
     order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-    out = np.zeros((len(texts), model.config.hidden_size), dtype=np.float32)
+    dim = getattr(model.config, "hidden_size", None) or model.config.d_model
+    out = np.zeros((len(texts), dim), dtype=np.float32)
     for s in tqdm(range(0, len(texts), cfg.batch_size), desc=desc, unit="batch"):
         idx = order[s:s + cfg.batch_size]
         enc = tok([texts[i] for i in idx], padding=True, truncation=True, max_length=cfg.max_length,

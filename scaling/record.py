@@ -8,6 +8,7 @@ import platform
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from scaling.cache import atomic_write_bytes
@@ -25,6 +26,12 @@ def read_json(path: Path):
 
 def write_status(run_dir: Path, status: str, reason: str = "") -> None:
     atomic_write_bytes(run_dir / "status", (status + (f"\n{reason}" if reason else "") + "\n").encode())
+
+
+def log_event(run_dir: Path, event: str) -> None:
+    """Append `<unix time> <event> <host> <pid>` to events.log: an audit of every start, finish, failure."""
+    with open(Path(run_dir) / "events.log", "a") as f:
+        f.write(f"{time.time():.3f} {event} {socket.gethostname()} {os.getpid()}\n")
 
 
 def read_status(run_dir: Path) -> str | None:

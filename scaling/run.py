@@ -12,8 +12,8 @@ from pathlib import Path
 from scaling.cache import ArtifactCache
 from scaling.config import RunConfig, config_hash
 from scaling.errors import GRError
-from scaling.record import (STATUS_DONE, STATUS_FAILED, STATUS_RUNNING, environment, read_status, write_json,
-                            write_status)
+from scaling.record import (STATUS_DONE, STATUS_FAILED, STATUS_RUNNING, environment, log_event, read_status,
+                            write_json, write_status)
 from scaling.train import Dist
 
 
@@ -33,6 +33,7 @@ def run(cfg: RunConfig, runs_dir: str | Path = "runs", cache_dir: str | Path | N
         write_json(out / "config.json", cfg.to_dict())
         write_json(out / "env.json", environment())
         write_status(out, STATUS_RUNNING)
+        log_event(out, "start")
     t0 = time.time()
     try:
         from scaling.sidgr.pipeline import run_sidgr   # one paradigm so far; LLM-as-RS lands beside it
@@ -43,10 +44,12 @@ def run(cfg: RunConfig, runs_dir: str | Path = "runs", cache_dir: str | Path | N
             reason = str(e) if isinstance(e, GRError) else f"{type(e).__name__}: {e}"
             (out / "error.txt").write_text(traceback.format_exc())
             write_status(out, STATUS_FAILED, reason.splitlines()[0] if reason else type(e).__name__)
+            log_event(out, "failed")
         raise
     if dist.is_main:
         result["timing"]["wall_s"] = time.time() - t0
         for name in ("params", "metrics", "timing", "data"):
             write_json(out / f"{name}.json", result[name])
         write_status(out, STATUS_DONE)
+        log_event(out, "done")
     return out

@@ -1,4 +1,5 @@
-"""The one training loop: single process or torch DDP (ranks from torchrun/SLURM environment).
+"""The one training loop: single process, torch DDP, or a DeepSpeed engine (ZeRO), ranks from the
+torchrun/SLURM environment.
 
 Adam(W), linear warmup, validation every `eval_every` steps with early stopping on the validation
 metric, checkpoints (last + best) written atomically, and resume from the last checkpoint after a kill.
@@ -20,6 +21,7 @@ import torch.distributed as torch_dist
 from tqdm.auto import tqdm
 
 from scaling.config import TrainConfig
+from scaling.errors import ConfigError
 
 
 @dataclass
@@ -52,6 +54,7 @@ class TrainState:
     tokens_seen: int = 0
     curve: list = field(default_factory=list)
     resumed_from: list = field(default_factory=list)   # steps at which a killed run was resumed
+    rank_weight_sha256: list = field(default_factory=list)
 
 
 def _atomic_torch_save(obj, path: Path) -> None:
@@ -64,6 +67,88 @@ def _lr_lambda(cfg: TrainConfig):
     return lambda step: min(1.0, (step + 1) / cfg.warmup_steps) if cfg.warmup_steps else 1.0
 
 
+class _TorchEngine:
+    """Single process, or torch DDP when the job has several ranks. Checkpoint: one file, rank 0."""
+
+    def __init__(self, model, cfg: TrainConfig, dist: Dist):
+        self.model, self.dist = model, dist
+        self.net = torch.nn.parallel.DistributedDataParallel(model) if dist.world_size > 1 else model
+        self.opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, _lr_lambda(cfg))
+
+    def step(self, batch: dict) -> torch.Tensor:
+        loss = self.net(**batch).loss
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        self.sched.step()
+        return loss
+
+    def save(self, ckpt_dir: Path, state: dict) -> None:
+        if self.dist.is_main:
+            _atomic_torch_save({"model": self.model.state_dict(), "opt": self.opt.state_dict(),
+                                "sched": self.sched.state_dict(), "state": state, "rng": torch.get_rng_state()},
+                               ckpt_dir / "last.pt")
+
+    def load(self, ckpt_dir: Path) -> dict | None:
+        if not (ckpt_dir / "last.pt").is_file():
+            return None
+        ck = torch.load(ckpt_dir / "last.pt", weights_only=False)
+        self.model.load_state_dict(ck["model"])
+        self.opt.load_state_dict(ck["opt"])
+        self.sched.load_state_dict(ck["sched"])
+        torch.set_rng_state(ck["rng"])
+        return ck["state"]
+
+
+class _DeepSpeedEngine:
+    """A DeepSpeed engine (ZeRO stage from the JSON config) around the same model, optimizer and schedule.
+    Checkpoints are DeepSpeed's own (every rank writes its optimizer shard)."""
+
+    def __init__(self, model, cfg: TrainConfig, dist: Dist):
+        import json
+
+        import deepspeed
+
+        if not torch.cuda.is_available():
+            # On CPU, skip JIT-building the shared-memory comm op (~45 s); gloo carries the collectives.
+            deepspeed.ops.__compatible_ops__["deepspeed_shm_comm"] = False
+        path = Path(cfg.deepspeed_config)
+        if not path.is_absolute():
+            path = Path(__file__).resolve().parents[1] / path
+        if not path.is_file():
+            raise ConfigError(f"train.deepspeed_config: {path} not found (see slurm/deepspeed/)")
+        ds = json.loads(path.read_text())
+        if ds.get("zero_optimization", {}).get("stage", 0) >= 3:
+            raise ConfigError(f"{path}: ZeRO-3 partitions the weights, but validation runs on rank 0 alone in this "
+                              "loop; use ZeRO-2 (slurm/deepspeed/zero2.json) for now")
+        ds.update({"train_micro_batch_size_per_gpu": cfg.batch_size, "gradient_accumulation_steps": 1,
+                   "train_batch_size": cfg.batch_size * dist.world_size})
+        self.model, self.dist = model, dist
+        opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(cfg))
+        self.engine, _, _, _ = deepspeed.initialize(model=model, optimizer=opt, lr_scheduler=sched, config=ds)
+
+    def step(self, batch: dict) -> torch.Tensor:
+        loss = self.engine(**batch).loss
+        self.engine.backward(loss)
+        self.engine.step()
+        return loss
+
+    def save(self, ckpt_dir: Path, state: dict) -> None:
+        self.engine.save_checkpoint(str(ckpt_dir / "deepspeed"), tag="last",
+                                    client_state={"state": state, "rng": torch.get_rng_state()})
+        if self.dist.is_main:   # the marker resume looks for, written after every rank has saved
+            _atomic_torch_save({"tag": "last"}, ckpt_dir / "last.pt")
+
+    def load(self, ckpt_dir: Path) -> dict | None:
+        if not (ckpt_dir / "last.pt").is_file():
+            return None
+        _, client = self.engine.load_checkpoint(str(ckpt_dir / "deepspeed"), tag="last")
+        torch.set_rng_state(client["rng"])
+        return client["state"]
+
+
 def train(model: torch.nn.Module, cfg: TrainConfig, *, make_batches: Callable[[int], list],
           batch_fn: Callable[[np.ndarray], dict], evaluate: Callable[[torch.nn.Module], dict],
           metric: str, ckpt_dir: Path, seed: int, dist: Dist | None = None,
@@ -74,28 +159,20 @@ def train(model: torch.nn.Module, cfg: TrainConfig, *, make_batches: Callable[[i
     batch_fn(indices) -> model kwargs; evaluate(model) -> metrics dict containing `metric`.
     """
     dist = dist or Dist()
+    if dist.world_size > 1 and cfg.backend == "single":
+        raise ConfigError(f"train.backend=single but this job has {dist.world_size} ranks; set train.backend=ddp")
     ckpt_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
-    net = model
-    if dist.world_size > 1:
-        net = torch.nn.parallel.DistributedDataParallel(model)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(cfg))
+    engine = (_DeepSpeedEngine if cfg.backend == "deepspeed" else _TorchEngine)(model, cfg, dist)
     state = TrainState()
-    last, best = ckpt_dir / "last.pt", ckpt_dir / "best.pt"
-    if last.is_file():  # resume after a kill
-        ck = torch.load(last, weights_only=False)
-        model.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["opt"])
-        sched.load_state_dict(ck["sched"])
-        state = TrainState(**ck["state"])
-        torch.set_rng_state(ck["rng"])
+    best = ckpt_dir / "best.pt"
+    loaded = engine.load(ckpt_dir)   # resume after a kill
+    if loaded is not None:
+        state = TrainState(**loaded)
         state.resumed_from.append(state.step)
 
     def checkpoint():
-        if dist.is_main:
-            _atomic_torch_save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
-                                "state": asdict(state), "rng": torch.get_rng_state()}, last)
+        engine.save(ckpt_dir, asdict(state))
 
     def validate():
         model.eval()
@@ -124,11 +201,7 @@ def train(model: torch.nn.Module, cfg: TrainConfig, *, make_batches: Callable[[i
         for i in range(state.batch_in_epoch, len(batches)):
             t0 = time.perf_counter()
             batch = batch_fn(batches[i])
-            loss = net(**batch).loss
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
+            loss = engine.step(batch)
             state.train_seconds += time.perf_counter() - t0
             state.examples_seen += len(batches[i]) * dist.world_size
             state.tokens_seen += int(batch["attention_mask"].sum()) * dist.world_size
@@ -154,6 +227,27 @@ def train(model: torch.nn.Module, cfg: TrainConfig, *, make_batches: Callable[[i
     bar.close()
     if dist.world_size > 1:
         torch_dist.barrier()   # rank 0 may still be writing best.pt
+    state.rank_weight_sha256 = rank_weight_hashes(model, dist)   # last-step weights, every rank
     if best.is_file():
         model.load_state_dict(torch.load(best, weights_only=True))
     return state
+
+
+def weights_sha256(model: torch.nn.Module) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for name, t in sorted(model.state_dict().items()):
+        h.update(name.encode())
+        h.update(t.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
+def rank_weight_hashes(model: torch.nn.Module, dist: Dist) -> list[str]:
+    """Every rank's weight hash (gathered on all ranks): equal hashes show the ranks stayed in sync."""
+    mine = weights_sha256(model)
+    if dist.world_size == 1:
+        return [mine]
+    out: list = [None] * dist.world_size
+    torch_dist.all_gather_object(out, mine)
+    return out

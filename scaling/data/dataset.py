@@ -30,6 +30,7 @@ class Dataset:
     sequences: list[np.ndarray]
     item_ids: list[str]
     items: list[dict]
+    parent_items: np.ndarray | None = None   # for a subset: index of each item in the full dataset
 
     @property
     def n_users(self) -> int:
@@ -70,6 +71,7 @@ class Dataset:
             sequences=[remap[s] for s in seqs],
             item_ids=[self.item_ids[i] for i in used],
             items=[self.items[i] for i in used],
+            parent_items=used if self.parent_items is None else self.parent_items[used],
         )
 
 

@@ -36,17 +36,19 @@ def run_sidgr(cfg: RunConfig, run_dir: Path, cache: ArtifactCache, data_dir: str
               progress: bool = True, dist: Dist | None = None, log=print) -> dict:
     timing: dict[str, float] = {}
     t = time.perf_counter()
-    ds = load_dataset(cfg.data.dataset, data_dir)
-    log(f"loaded {ds.summary()}")
-    ds = ds.subset(cfg.data.max_users, cfg.data.subset_seed)
+    full = load_dataset(cfg.data.dataset, data_dir)
+    log(f"loaded {full.summary()}")
+    ds = full.subset(cfg.data.max_users, cfg.data.subset_seed)
     split = leave_one_out(ds, cfg.data.max_history, cfg.data.sliding_window, cfg.data.min_sequence)
-    texts = [item_text(it) for it in ds.items]
     missing = ds.missing_fields()
     log(f"using {ds.summary()}; {len(split.train):,} training examples; items lacking a field: {missing}")
     timing["data_s"] = time.perf_counter() - t
 
+    # Embed the whole catalogue once and slice it: every subset size and seed shares one cached embedding.
     t = time.perf_counter()
-    emb, n_llm, emb_hit = embed_items(texts, cfg.encoder, cache, ds.name)
+    emb, n_llm, emb_hit = embed_items([item_text(it) for it in full.items], cfg.encoder, cache, full.name)
+    if ds.parent_items is not None:
+        emb = emb[ds.parent_items]
     timing["embed_s"] = time.perf_counter() - t
     t = time.perf_counter()
     sids, sid_hit = fit_sids(emb, cfg.tokenizer, cfg.seed, cache)
@@ -75,7 +77,8 @@ def run_sidgr(cfg: RunConfig, run_dir: Path, cache: ArtifactCache, data_dir: str
     timing["train_s"] = time.perf_counter() - t
 
     metrics: dict = {"curve": state.curve, "best_step": state.best_step, "steps": state.step,
-                     "stopped_early": state.stopped_early, "resumed_from": state.resumed_from}
+                     "stopped_early": state.stopped_early, "resumed_from": state.resumed_from, "rank_weight_sha256": state.rank_weight_sha256,
+                     "world_size": (dist or Dist()).world_size}
     if dist is None or dist.is_main:
         t = time.perf_counter()
         for name, ex in (("valid", split.valid), ("test", split.test)):

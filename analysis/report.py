@@ -1,0 +1,105 @@
+"""The study report: Markdown (and HTML) with the figures, fitted laws and their intervals."""
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.plots import plot_scaling
+from analysis.study import AXES, Curve, study
+
+LABELS = {"recommender": "SID-GR recommender (non-embedding params)", "encoder": "SID-GR text encoder params",
+          "tokenizer": "SID-GR tokenizer params", "llm": "LLM-as-RS LLM params"}
+
+
+def _fmt_ci(v, ci):
+    return f"{v:.4g} [{ci[0]:.4g}, {ci[1]:.4g}]"
+
+
+def curve_table(c: Curve) -> str:
+    ci = c.boot.ci()
+    rows = [f"| {p} | {_fmt_ci(v, ci[p])} |" for p, v in c.fit.params.items()]
+    lines = [f"### {LABELS[c.axis]}", "",
+             f"{len(c.n)} runs, {np.unique(c.n).size} sizes ({c.n.min():.3g}-{c.n.max():.3g}); metric `{c.metric}`; "
+             f"sizes in units of {c.fit.scales[0]:.4g} parameters.", "",
+             f"Law `{c.fit.law.formula}`: RMSE {c.fit.rmse:.4g}, AIC {c.fit.aic:.1f} "
+             f"(pure power law `{c.power.law.formula}`: RMSE {c.power.rmse:.4g}, AIC {c.power.aic:.1f}; "
+             f"{'the ceiling law fits better' if c.fit.aic < c.power.aic else 'the pure power law fits as well or better'}).",
+             "", "| parameter | estimate [95% CI] |", "|---|---|", *rows, "",
+             f"Saturation (one more doubling gains < {c.sat.frac:.0%} of R0): {c.sat.describe()}.", ""]
+    if c.extrapolation is not None:
+        e = c.extrapolation
+        lines += [f"Extrapolation check: fitted without the largest size, predicted {np.mean(e.predicted):.4f} "
+                  f"vs observed {np.mean(e.observed):.4f} (relative error {e.rel_error:.1%}).", ""]
+    lines += [f"![{c.axis}](figures/{c.axis}.png)", ""]
+    return "\n".join(lines)
+
+
+def write_report(results: str | Path, out: str | Path, metric: str = "test/recall@10", n_boot: int = 1000) -> Path:
+    from analysis.load import load_runs
+
+    df = load_runs(results)
+    out = Path(out)
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+    curves, comp, notes = study(df, metric, n_boot)
+    parts = ["# gr-scaling report", "", f"Results: `{results}` — {len(df)} finished runs. Metric: `{metric}`. "
+             f"Intervals: bootstrap over runs ({n_boot} resamples, BCa).", ""]
+    for c in curves:
+        plot_scaling([{"n": c.n, "y": c.y, "boot": c.boot, "label": c.axis, "sat": c.sat}],
+                     LABELS[c.axis], metric, f"{metric} vs {c.axis} size", out / "figures" / c.axis)
+        parts.append(curve_table(c))
+    if comp is not None:
+        by = {c.axis: c for c in curves}
+        sid = by.get("recommender") or by.get("encoder")
+        plot_scaling([{"n": sid.n, "y": sid.y, "boot": sid.boot, "label": "SID-GR"},
+                      {"n": by["llm"].n, "y": by["llm"].y, "boot": by["llm"].boot, "label": "LLM-as-RS"}],
+                     "parameters", metric, "SID-GR vs LLM-as-RS", out / "figures" / "comparison")
+        parts += ["## SID-GR vs LLM-as-RS", "",
+                  f"SID-GR ceiling R0 = {_fmt_ci(comp.sid_r0, comp.sid_r0_ci)}; LLM-as-RS at its largest size "
+                  f"({comp.llm_largest_size:.3g}) = {comp.llm_at_largest:.4f}: relative improvement "
+                  f"{_fmt_ci(comp.rel_improvement, comp.rel_improvement_ci)}; LLM-as-RS passes the SID-GR ceiling at "
+                  f"{comp.overtake_size:.3g} parameters (95% CI {comp.overtake_ci[0]:.3g}-{comp.overtake_ci[1]:.3g}).",
+                  "", "![comparison](figures/comparison.png)", ""]
+    if notes:
+        parts += ["## Not fitted", "", *[f"- {n}" for n in notes], ""]
+    cols = [c for c in ("paradigm", "model.preset", "encoder.name", "tokenizer.kind", "tokenizer.levels",
+                        "tokenizer.width", "seed", "n_rs_non_embedding", "n_llm", "n_qt", metric) if c in df]
+    parts += ["## Runs", "", _markdown_table(df[cols]) if cols else "(none)", ""]
+    md = "\n".join(parts)
+    (out / "report.md").write_text(md)
+    (out / "report.html").write_text(_html(md))
+    return out / "report.md"
+
+
+def _markdown_table(df: pd.DataFrame) -> str:
+    head = "| " + " | ".join(df.columns) + " |\n|" + "---|" * len(df.columns)
+    body = ["| " + " | ".join(f"{v:.4g}" if isinstance(v, float) else str(v) for v in r) + " |"
+            for r in df.itertuples(index=False)]
+    return "\n".join([head, *body])
+
+
+def _html(md: str) -> str:
+    """Minimal Markdown -> HTML (headings, images, tables, paragraphs) so the report opens in a browser
+    without another dependency."""
+    out, table = [], []
+    for line in md.splitlines() + [""]:
+        if line.startswith("|"):
+            if not set(line) <= set("|-"):
+                table.append("<tr>" + "".join(f"<td>{html.escape(c.strip())}</td>" for c in line.strip("|").split("|")) + "</tr>")
+            continue
+        if table:
+            out.append("<table border=1 cellpadding=3>" + "".join(table) + "</table>")
+            table = []
+        if line.startswith("#"):
+            level = len(line) - len(line.lstrip("#"))
+            out.append(f"<h{level}>{html.escape(line.lstrip('# '))}</h{level}>")
+        elif line.startswith("!["):
+            src = line[line.index("(") + 1:-1]
+            out.append(f'<img src="{html.escape(src)}" width="560">')
+        elif line.startswith("- "):
+            out.append(f"<li>{html.escape(line[2:])}</li>")
+        elif line:
+            out.append(f"<p>{html.escape(line)}</p>")
+    return "<html><body style='font-family:sans-serif;max-width:900px'>" + "\n".join(out) + "</body></html>"

@@ -1,0 +1,87 @@
+"""From a runs table to answers: one scaling curve per axis that varies (recommender, encoder,
+tokenizer size for SID-GR; LLM size for LLM-as-RS), each fitted with uncertainty, its saturation
+point, an extrapolation check, and the comparison of the two paradigms."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from analysis.bootstrap import Bootstrap, bootstrap
+from analysis.errors import AnalysisError
+from analysis.fit import Fit, fit_arrays
+from analysis.saturation import Comparison, Extrapolation, Saturation, compare, extrapolation_check, saturation
+
+# axis name -> (paradigm, size column, config section whose keys define the size)
+AXES = {
+    "recommender": ("sidgr", "n_rs_non_embedding", "model."),
+    "encoder": ("sidgr", "n_llm", "encoder."),
+    "tokenizer": ("sidgr", "n_qt", "tokenizer."),
+    "llm": ("llmrs", "n_llm", "llm."),
+}
+
+
+@dataclass
+class Curve:
+    axis: str
+    paradigm: str
+    x: str
+    metric: str
+    n: np.ndarray
+    y: np.ndarray
+    fit: Fit
+    boot: Bootstrap
+    power: Fit                                  # the non-saturating alternative
+    sat: Saturation
+    extrapolation: Extrapolation | None = None
+    runs: list = field(default_factory=list)
+
+
+def axis_runs(df: pd.DataFrame, axis: str) -> pd.DataFrame:
+    """The largest set of finished runs of one paradigm in which only this axis (and the seed) varies."""
+    paradigm, x, section = AXES[axis]
+    sub = df[df.get("paradigm", pd.Series(dtype=str)) == paradigm]
+    if sub.empty or x not in sub:
+        return sub.iloc[0:0]
+    cfg_cols = [c for c in sub.columns if "." in c and not c.startswith(("timing.", section))
+                and "/" not in c and c != "seed"]
+    best = sub.iloc[0:0]
+    for _, g in sub.groupby([sub[c].astype(str) for c in cfg_cols] if cfg_cols else [np.zeros(len(sub))]):
+        if g[x].nunique() >= 3 and len(g) > len(best):
+            best = g
+    return best
+
+
+def fit_curve(df: pd.DataFrame, axis: str, metric: str = "test/recall@10", n_boot: int = 1000,
+              frac: float = 0.01, seed: int = 0) -> Curve:
+    paradigm, x, _ = AXES[axis]
+    runs = axis_runs(df, axis)
+    if runs.empty:
+        raise AnalysisError(f"axis '{axis}': no set of {paradigm} runs with >= 3 distinct {x} values and "
+                            "everything else fixed; add runs along this axis")
+    if metric not in runs:
+        raise AnalysisError(f"metric '{metric}' is not in the runs table; columns with '@' are: "
+                            f"{', '.join(c for c in df.columns if '@' in c)}")
+    n, y = runs[x].to_numpy(float), runs[metric].to_numpy(float)
+    f = fit_arrays("power_floor", [n], y)
+    b = bootstrap(f, [n], y, n=n_boot, seed=seed)
+    ex = extrapolation_check("power_floor", n, y) if np.unique(n).size >= 5 else None
+    return Curve(axis, paradigm, x, metric, n, y, f, b, fit_arrays("power", [n], y, check=False),
+                 saturation(b, n.max(), frac), ex, runs["run_id"].tolist())
+
+
+def study(df: pd.DataFrame, metric: str = "test/recall@10", n_boot: int = 1000) -> tuple[list[Curve], Comparison | None, list[str]]:
+    """Every axis with enough runs -> a Curve; skipped axes come back as one-line notes."""
+    curves, notes = [], []
+    for axis in AXES:
+        try:
+            curves.append(fit_curve(df, axis, metric, n_boot))
+        except AnalysisError as e:
+            notes.append(str(e))
+    by = {c.axis: c for c in curves}
+    comp = None
+    sid = by.get("recommender") or by.get("encoder")
+    if sid is not None and "llm" in by:
+        comp = compare(sid.boot, by["llm"].boot, by["llm"].n.max())
+    return curves, comp, notes

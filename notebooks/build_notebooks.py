@@ -1,0 +1,68 @@
+"""Writes the two notebooks from the cells below (so they stay reviewable as code). Run:
+    python notebooks/build_notebooks.py
+The notebooks read the results directory in $GR_SCALING_RESULTS (default: notebooks/results/quick, a
+small set of real runs committed with the repo; see notebooks/results/README.md)."""
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+HERE = Path(__file__).parent
+SETUP = """import os
+from pathlib import Path
+import analysis
+RESULTS = Path(os.environ.get("GR_SCALING_RESULTS", "results/quick"))
+FIGURES = Path(os.environ.get("GR_SCALING_FIGURES", "figures"))
+FIGURES.mkdir(parents=True, exist_ok=True)
+df = analysis.load_runs(RESULTS)
+print(len(df), "finished runs")
+df[[c for c in ("paradigm", "model.preset", "seed", "n_rs_non_embedding", "test/recall@10", "test/ndcg@10") if c in df]]"""
+
+PLOTS = [
+    new_markdown_cell("# Scaling plots\nMetric vs recommender size (log x) with the fitted saturating power law, "
+                      "its 95% bootstrap band and the saturation point."),
+    new_code_cell(SETUP),
+    new_code_cell("""from analysis.plots import plot_scaling
+curves = []
+for metric in ("test/recall@10", "test/ndcg@10"):
+    c = analysis.fit_curve(df, "recommender", metric=metric, n_boot=500)
+    files = plot_scaling([{"n": c.n, "y": c.y, "boot": c.boot, "label": "SID-GR", "sat": c.sat}],
+                         "recommender non-embedding parameters", metric, f"{metric} vs recommender size",
+                         FIGURES / f"recommender_{metric.split('/')[1].replace('@', '')}")
+    curves.append(c)
+    print(metric, "->", [str(f) for f in files])"""),
+    new_code_cell("""from IPython.display import Image
+Image(filename=str(FIGURES / "recommender_recall10.png"))"""),
+]
+
+FITS = [
+    new_markdown_cell("# Saturation fits\nThe saturating law `R0 - A*N^-a` against a pure power law, bootstrap "
+                      "intervals, the saturation size and a held-out extrapolation check."),
+    new_code_cell(SETUP),
+    new_code_cell("""c = analysis.fit_curve(df, "recommender", metric="test/recall@10", n_boot=1000)
+ci = c.boot.ci()
+for p, v in c.fit.params.items():
+    print(f"{p:3s} = {v:.4g}  95% CI [{ci[p][0]:.4g}, {ci[p][1]:.4g}]")
+print(f"saturating law: RMSE {c.fit.rmse:.4g} AIC {c.fit.aic:.1f}; pure power law: RMSE {c.power.rmse:.4g} AIC {c.power.aic:.1f}")
+print(c.sat.describe())"""),
+    new_code_cell("""import numpy as np
+sizes = np.unique(c.n)
+if sizes.size >= 4:
+    ex = analysis.extrapolation_check("power_floor", c.n, c.y, hold_out=1)
+    print(f"fit without the largest size, predict it: predicted {np.mean(ex.predicted):.4f}, observed {np.mean(ex.observed):.4f}, relative error {ex.rel_error:.1%}")
+else:
+    print("extrapolation check needs >= 4 sizes")"""),
+    new_code_cell("""from analysis.report import write_report
+print(write_report(RESULTS, FIGURES / "report", n_boot=300))"""),
+]
+
+
+def main():
+    for name, cells in (("scaling_plots", PLOTS), ("saturation_fits", FITS)):
+        nb = new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                                "language": "python"}})
+        nbformat.write(nb, HERE / f"{name}.ipynb")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""YAML grids -> resolved run configs.
+
+    name: quick
+    base:                      # fixed values for every run (nested or dotted keys)
+      data.max_users: 3000
+    product:                   # axes crossed with each other
+      model.preset: [tiny, small, grid]
+      seed: [0, 1]
+    zip:                       # groups of axes that move together (equal lengths)
+      - {tokenizer.levels: [2, 3], tokenizer.width: [256, 64]}
+    only:                      # axes that apply to one paradigm only, crossed in for its runs
+      sidgr: {tokenizer.kind: [rkmeans, rvq]}
+
+Validated on load: an unknown key names the key, the file and the closest valid key.
+"""
+from __future__ import annotations
+
+import difflib
+import itertools
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from scaling import config as run_config
+from scaling.config import RunConfig
+from scaling.errors import ConfigError
+
+SECTIONS = {"name", "base", "product", "zip", "only", "description"}
+
+
+@dataclass
+class Grid:
+    name: str
+    path: str
+    runs: list[RunConfig]
+
+
+def _check_key(key: str, where: str) -> None:
+    valid = run_config.valid_keys()
+    if key not in valid:
+        close = difflib.get_close_matches(key, valid, n=1, cutoff=0.5)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise ConfigError(f"{where}: unknown key '{key}'{hint}")
+
+
+def _flat(d: dict, where: str) -> dict:
+    if not isinstance(d, dict):
+        raise ConfigError(f"{where}: expected a mapping of config keys")
+    out = run_config.flatten(run_config.nest(d)) if d else {}
+    for k in out:
+        _check_key(k, where)
+    return out
+
+
+def _axes(d: dict, where: str) -> list[dict]:
+    """A product section -> list of {key: value} points."""
+    flat = _flat(d or {}, where)
+    for k, v in flat.items():
+        if not isinstance(v, list) or not v:
+            raise ConfigError(f"{where}: axis '{k}' must be a non-empty list of values")
+    keys = list(flat)
+    return [dict(zip(keys, combo)) for combo in itertools.product(*(flat[k] for k in keys))]
+
+
+def load_grid(path: str | Path) -> Grid:
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"{p}: grid file not found")
+    try:
+        g = yaml.safe_load(p.read_text()) or {}
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{p}: not valid YAML ({str(e).splitlines()[0]})") from None
+    if not isinstance(g, dict):
+        raise ConfigError(f"{p}: expected a mapping with sections {', '.join(sorted(SECTIONS))}")
+    for k in g:
+        if k not in SECTIONS:
+            close = difflib.get_close_matches(k, SECTIONS, n=1)
+            raise ConfigError(f"{p}: unknown section '{k}'" + (f"; did you mean '{close[0]}'?" if close else ""))
+    base = _flat(g.get("base") or {}, f"{p} (base)")
+    points = _axes(g.get("product"), f"{p} (product)")
+    for i, group in enumerate(g.get("zip") or []):
+        flat = _flat(group, f"{p} (zip {i})")
+        lengths = {len(v) if isinstance(v, list) else -1 for v in flat.values()}
+        if len(lengths) != 1 or -1 in lengths:
+            raise ConfigError(f"{p} (zip {i}): zipped axes must be lists of equal length; got "
+                              + ", ".join(f"{k}: {len(v) if isinstance(v, list) else 'not a list'}" for k, v in flat.items()))
+        zipped = [dict(zip(flat, vals)) for vals in zip(*flat.values())]
+        points = [{**a, **b} for a in points for b in zipped]
+    only = g.get("only") or {}
+    runs, seen = [], set()
+    for pt in points:
+        values = {**base, **pt}
+        paradigm = values.get("paradigm", RunConfig().paradigm)
+        extra = _axes(only[paradigm], f"{p} (only.{paradigm})") if paradigm in only else [{}]
+        for ex in extra:
+            cfg = run_config.from_dict(run_config.nest({**values, **ex}), str(p))
+            h = run_config.config_hash(cfg)
+            if h not in seen:
+                seen.add(h)
+                runs.append(cfg)
+    for para in only:
+        if para not in run_config.CHOICES["paradigm"]:
+            raise ConfigError(f"{p} (only): unknown paradigm '{para}'; choose one of "
+                              f"{', '.join(run_config.CHOICES['paradigm'])}")
+    return Grid(name=str(g.get("name") or p.stem), path=str(p), runs=runs)

@@ -1,0 +1,184 @@
+"""Submit a grid, see its status, collect its results, cancel it.
+
+A sweep's record lives in `<runs_dir>/.sweeps/<grid name>.json` (executor, and the job id of each run
+submitted). Submitting again submits only runs that are not done and have no live job.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from scaling.config import RunConfig, config_hash
+from scaling.record import read_json, write_json
+from scaling.run import run_dir_for
+from sweeps.executors import make_executor
+from sweeps.executors.base import ACTIVE
+from sweeps.grid import Grid, load_grid
+from sweeps.job import RunJob
+from sweeps.profile import Profile, load_profile
+
+
+@dataclass
+class Paths:
+    runs_dir: str = "runs"
+    cache_dir: str | None = None
+    data_dir: str | None = None
+
+
+def _record_path(paths: Paths, grid: Grid) -> Path:
+    return Path(paths.runs_dir) / ".sweeps" / f"{grid.name}.json"
+
+
+def _load_record(paths: Paths, grid: Grid) -> dict:
+    p = _record_path(paths, grid)
+    return read_json(p) if p.is_file() else {"grid": grid.path, "executor": None, "profile": None, "jobs": {}}
+
+
+def _executor(rec: dict, paths: Paths, executor: str | None = None, profile: str | None = None):
+    name = executor or rec.get("executor") or "inline"
+    prof_path = profile or rec.get("profile")
+    prof = load_profile(prof_path) if prof_path else Profile()
+    ex = make_executor(name, Path(paths.runs_dir) / ".sweeps" / "jobs", prof)
+    if hasattr(ex, "profile_path") and prof_path:
+        ex.profile_path = prof_path
+    return ex
+
+
+def _run_status(cfg: RunConfig, paths: Paths) -> tuple[str | None, str]:
+    f = run_dir_for(cfg, paths.runs_dir) / "status"
+    if not f.is_file():
+        return None, ""
+    lines = f.read_text().split("\n")
+    return lines[0].strip(), (lines[1].strip() if len(lines) > 1 else "")
+
+
+def status(grid_path: str, paths: Paths) -> list[dict]:
+    """One row per run: run_id, state (done / running / pending / failed / missing), reason, log."""
+    grid = load_grid(grid_path)
+    rec = _load_record(paths, grid)
+    ex = _executor(rec, paths)
+    jobs = rec["jobs"]
+    live = ex.state([jobs[h] for h in jobs]) if rec.get("executor") in ("local", "slurm") else {}
+    rows = []
+    for cfg in grid.runs:
+        h = config_hash(cfg)
+        run_state, reason = _run_status(cfg, paths)
+        jid = jobs.get(h)
+        job_state = live.get(jid, "") if jid else ""
+        if run_state == "done":
+            state = "done"
+        elif job_state in ACTIVE - {"UNKNOWN"}:
+            state = "running" if run_state == "running" or job_state == "RUNNING" else "pending"
+        elif run_state == "failed":
+            state = "failed"
+        elif jid and job_state and job_state not in ACTIVE:
+            state, reason = "failed", reason or f"job {jid} ended {job_state} without finishing the run"
+        elif run_state == "running":
+            state = "running" if job_state == "UNKNOWN" or not jid else "failed"
+        else:
+            state = "pending" if jid and job_state in ACTIVE else "missing"
+        rows.append({"run_id": run_dir_for(cfg, paths.runs_dir).name, "state": state, "reason": reason,
+                     "job_id": jid or "", "job_state": job_state, "log": ex.log_path(jid) if jid else ""})
+    return rows
+
+
+def submit(grid_path: str, paths: Paths, executor: str = "inline", profile: str | None = None,
+           dry_run: bool = False, log=print) -> dict:
+    """Submit what is missing or failed; returns counts."""
+    grid = load_grid(grid_path)
+    rec = _load_record(paths, grid)
+    states = {r["run_id"]: r["state"] for r in status(grid_path, paths)}
+    todo = [c for c in grid.runs if states[run_dir_for(c, paths.runs_dir).name] in ("missing", "failed")]
+    counts = {"runs": len(grid.runs), "done": sum(s == "done" for s in states.values()),
+              "active": sum(s in ("running", "pending") for s in states.values()), "to_submit": len(todo)}
+    if dry_run:
+        counts["estimate"] = estimate(todo)
+        log(f"{grid.name}: {counts['runs']} runs, {counts['done']} done, {counts['active']} running/pending, "
+            f"{counts['to_submit']} to submit as {counts['to_submit']} array tasks; "
+            f"compute ~{counts['estimate']['train_pflop']:.3g} PFLOP ({counts['estimate']['note']})")
+        return counts
+    ex = _executor(rec, paths, executor, profile)
+    rec.update({"grid": grid.path, "executor": executor, "profile": profile})
+    calls = [(c.to_dict(), paths.runs_dir, paths.cache_dir, paths.data_dir) for c in todo]
+    if executor == "inline":   # inline runs now: record first so status works while they run
+        write_json(_record_path(paths, grid), rec)
+    ids = ex.submit(RunJob(), calls)
+    for c, jid in zip(todo, ids):
+        rec["jobs"][config_hash(c)] = jid
+    rec["submitted_at"] = time.time()
+    write_json(_record_path(paths, grid), rec)
+    log(f"{grid.name}: submitted {len(ids)} runs ({counts['done']} already done, {counts['active']} still running)")
+    return counts
+
+
+def wait(grid_path: str, paths: Paths, timeout_s: float = 3600, poll_s: float = 2.0) -> list[dict]:
+    """Poll status until no run is pending/running (or the deadline passes)."""
+    deadline = time.time() + timeout_s
+    while True:
+        rows = status(grid_path, paths)
+        if not any(r["state"] in ("pending", "running") for r in rows) or time.time() > deadline:
+            return rows
+        time.sleep(poll_s)
+
+
+def cancel(grid_path: str, paths: Paths) -> int:
+    grid = load_grid(grid_path)
+    rec = _load_record(paths, grid)
+    live = [r["job_id"] for r in status(grid_path, paths) if r["state"] in ("pending", "running") and r["job_id"]]
+    _executor(rec, paths).cancel(live)
+    return len(live)
+
+
+def collect(grid_path: str, paths: Paths, out: str | None = None) -> Path:
+    """One results table (CSV and Parquet) of the grid's finished runs: config axes, params, metrics."""
+    from analysis.load import load_runs
+
+    grid = load_grid(grid_path)
+    ids = {run_dir_for(c, paths.runs_dir).name for c in grid.runs}
+    df = load_runs(paths.runs_dir)
+    df = df[df["run_id"].isin(ids)] if len(df) else df
+    base = Path(out) if out else Path(paths.runs_dir) / f"{grid.name}-results"
+    base.parent.mkdir(parents=True, exist_ok=True)
+    df.to_csv(base.with_suffix(".csv"), index=False)
+    df.to_parquet(base.with_suffix(".parquet"), index=False)
+    return base.with_suffix(".csv")
+
+
+def estimate(runs: list[RunConfig]) -> dict:
+    """Rough training compute: 6 * non-embedding params * tokens, with parameter counts from the
+    presets (built on the meta device: no memory) and ~10 history items of L+1 tokens per example."""
+    import torch
+
+    from scaling.params import recommender_params
+    from scaling.sidgr.model import TokenLayout, build_model
+
+    total, unbounded = 0.0, 0
+    for c in runs:
+        with torch.device("meta"):
+            m = build_model(c.model, TokenLayout([c.tokenizer.width] * c.tokenizer.levels + [8], c.model.n_user_buckets))
+        n = recommender_params(m)["n_rs_non_embedding"]
+        tokens = 11 * (c.tokenizer.levels + 1)
+        if c.train.max_steps:
+            total += 6 * n * tokens * c.train.max_steps * c.train.batch_size
+        else:
+            unbounded += 1
+    note = "runs bounded by max_steps" + (f"; {unbounded} epoch-bounded runs not counted" if unbounded else "")
+    return {"train_pflop": total / 1e15, "note": note}
+
+
+def status_table(rows: list[dict]) -> str:
+    counts = {}
+    for r in rows:
+        counts[r["state"]] = counts.get(r["state"], 0) + 1
+    lines = [f"{'run':28} {'state':8} {'job':12} reason / log"]
+    for r in rows:
+        extra = (r["reason"] + (f"  (log: {r['log']})" if r["log"] else "")) if r["state"] == "failed" else ""
+        lines.append(f"{r['run_id']:28} {r['state']:8} {r['job_id']:12} {extra}")
+    lines.append("  ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
+    return "\n".join(lines)
+
+
+def dump(rows) -> str:
+    return json.dumps(rows, indent=2)

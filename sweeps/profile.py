@@ -1,0 +1,71 @@
+"""SLURM profiles (YAML in slurm/profiles/): where and how a sweep's jobs run."""
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from scaling.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Profile:
+    partition: str | None = None
+    account: str | None = None
+    qos: str | None = None
+    constraint: str | None = None
+    time_min: int = 60
+    mem_gb: float | None = None
+    cpus_per_task: int = 1
+    gpus_per_node: int = 0
+    tasks_per_node: int = 1          # > 1: one rank per task, torch DDP over them
+    array_parallelism: int = 16      # at most this many array tasks at once
+    setup: list = field(default_factory=list)          # shell lines run before the job (module load, venv)
+    additional: dict = field(default_factory=dict)     # any other sbatch option
+
+    def submitit_parameters(self) -> dict:
+        p = {"timeout_min": self.time_min, "cpus_per_task": self.cpus_per_task, "tasks_per_node": self.tasks_per_node,
+             "nodes": 1, "slurm_array_parallelism": self.array_parallelism, "slurm_setup": list(self.setup)}
+        for key, name in (("slurm_partition", self.partition), ("slurm_account", self.account),
+                          ("slurm_qos", self.qos), ("slurm_constraint", self.constraint)):
+            if name:
+                p[key] = name
+        if self.mem_gb:
+            p["mem_gb"] = self.mem_gb
+        if self.gpus_per_node:
+            p["gpus_per_node"] = self.gpus_per_node
+        if self.additional:
+            p["slurm_additional_parameters"] = dict(self.additional)
+        return p
+
+
+def load_profile(path: str | Path) -> Profile:
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"{p}: profile not found (profiles live in slurm/profiles/)")
+    data = yaml.safe_load(p.read_text()) or {}
+    names = [f.name for f in dataclasses.fields(Profile)]
+    for k in data:
+        if k not in names:
+            close = difflib.get_close_matches(k, names, n=1)
+            raise ConfigError(f"{p}: unknown profile key '{k}'" + (f"; did you mean '{close[0]}'?" if close else ""))
+    try:
+        return Profile(**data)
+    except TypeError as e:
+        raise ConfigError(f"{p}: {e}") from None
+
+
+def check_partition(profile: Profile, where: str) -> None:
+    """Fail at submit, in one line, when the profile names a partition the cluster lacks."""
+    if not profile.partition or not shutil.which("sinfo"):
+        return
+    r = subprocess.run(["sinfo", "-h", "-o", "%R"], capture_output=True, text=True, timeout=30)
+    parts = sorted(set(r.stdout.split()))
+    if r.returncode == 0 and profile.partition not in parts:
+        raise ConfigError(f"{where}: partition '{profile.partition}' does not exist on this cluster "
+                          f"(sinfo lists: {', '.join(parts) or 'none'}); fix 'partition' in the profile")

@@ -1,0 +1,65 @@
+"""Grids: expansion, validation; the inline executor on real tiny runs; resubmission."""
+import pytest
+import yaml
+
+from conftest import REPO, SHARED_DATA
+import sweeps
+from scaling.config import config_hash
+from scaling.errors import ConfigError
+from sweeps.grid import load_grid
+
+
+def write_grid(tmp_path, body: dict, name="g"):
+    p = tmp_path / f"{name}.yaml"
+    p.write_text(yaml.safe_dump(body))
+    return p
+
+
+def test_product_zip_and_base(tmp_path):
+    p = write_grid(tmp_path, {"base": {"data": {"max_users": 100}},
+                              "product": {"model.preset": ["tiny", "small"], "seed": [0, 1, 2]},
+                              "zip": [{"tokenizer.levels": [2, 3], "tokenizer.width": [256, 64]}]})
+    g = load_grid(p)
+    assert g.name == "g" and len(g.runs) == 2 * 3 * 2
+    assert {(c.tokenizer.levels, c.tokenizer.width) for c in g.runs} == {(2, 256), (3, 64)}
+    assert all(c.data.max_users == 100 for c in g.runs)
+    assert len({config_hash(c) for c in g.runs}) == 12
+
+
+def test_only_axes_apply_to_their_paradigm(tmp_path):
+    p = write_grid(tmp_path, {"product": {"model.preset": ["tiny"]}, "only": {"sidgr": {"tokenizer.kind": ["rkmeans", "rvq"]}}})
+    assert sorted(c.tokenizer.kind for c in load_grid(p).runs) == ["rkmeans", "rvq"]
+    bad = write_grid(tmp_path, {"only": {"nope": {"seed": [1]}}}, "bad")
+    with pytest.raises(ConfigError, match="unknown paradigm 'nope'"):
+        load_grid(bad)
+
+
+def test_unknown_key_names_file_and_closest(tmp_path):
+    p = write_grid(tmp_path, {"product": {"model.presets": ["tiny"]}})
+    with pytest.raises(ConfigError, match=rf"{p} \(product\): unknown key 'model.presets'; did you mean 'model.preset'"):
+        load_grid(p)
+    p = write_grid(tmp_path, {"prodcut": {"seed": [1]}}, "s")
+    with pytest.raises(ConfigError, match=r"unknown section 'prodcut'; did you mean 'product'"):
+        load_grid(p)
+    p = write_grid(tmp_path, {"zip": [{"seed": [1, 2], "tokenizer.width": [64]}]}, "z")
+    with pytest.raises(ConfigError, match="equal length"):
+        load_grid(p)
+
+
+@pytest.mark.parametrize("name", ["quick", "paper-rs", "paper-encoder", "paper-tokenizer"])
+def test_shipped_grids_load(name):
+    assert load_grid(REPO / "sweeps" / "grids" / f"{name}.yaml").runs
+
+
+@pytest.mark.integration
+def test_inline_sweep_submits_only_what_is_missing(tmp_path, shared_cache):
+    p = write_grid(tmp_path, {"name": "inl", "base": {"data.max_users": 300, "tokenizer.width": 16, "model.preset": "tiny",
+                                                      "train.max_steps": 20, "train.eval_every": 10,
+                                                      "eval.valid_users": 50}, "product": {"seed": [0, 1]}})
+    paths = sweeps.Paths(str(tmp_path / "runs"), str(shared_cache), str(SHARED_DATA))
+    assert sweeps.submit(str(p), paths, dry_run=True)["to_submit"] == 2
+    assert sweeps.submit(str(p), paths)["to_submit"] == 2
+    assert [r["state"] for r in sweeps.status(str(p), paths)] == ["done", "done"]
+    assert sweeps.submit(str(p), paths)["to_submit"] == 0
+    import pandas as pd
+    assert len(pd.read_parquet(sweeps.collect(str(p), paths).with_suffix(".parquet"))) == 2
