@@ -24,6 +24,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=50)
     ap.add_argument("--parallelism", type=int, default=1)
+    ap.add_argument("--runs-per-job", type=int, default=1)
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-sweep-"))
     grid = tmp / "tiny.yaml"
@@ -32,8 +33,9 @@ def main():
         "train.eval_every": 1, "eval.valid_users": 20, "eval.beam_size": 10}, "product": {"seed": list(range(args.runs))}}))
     prof = tmp / "profile.yaml"
     prof.write_text(yaml.safe_dump({"partition": "debug", "time_min": 10, "cpus_per_task": 1,
-                                    "array_parallelism": args.parallelism}))
-    cache = tmp / "cache"
+                                    "array_parallelism": args.parallelism, "runs_per_job": args.runs_per_job}))
+    from scaling.cache import default_cache_dir
+    cache = default_cache_dir()   # shared embedding/SID cache: neither side pays for embedding
     warm = sweeps.Paths(str(tmp / "warm"), str(cache))
     sweeps.submit(str(grid), warm, "inline", dry_run=True, log=lambda *_: None)
     # warm the embedding/SID caches once so neither side pays for them
@@ -53,7 +55,7 @@ def main():
     slurm = time.perf_counter() - t
     done = sum(r["state"] == "done" for r in rows)
     print(f"{args.runs} tiny runs: inline {inline / args.runs:.2f} s/run; local SLURM job array "
-          f"(parallelism {args.parallelism}) {slurm / args.runs:.2f} s/run ({done}/{args.runs} done)")
+          f"(parallelism {args.parallelism}, {args.runs_per_job} runs per job) {slurm / args.runs:.2f} s/run ({done}/{args.runs} done)")
     print(f"launcher overhead: {(slurm * args.parallelism - inline) / args.runs:+.2f} s per run")
 
 

@@ -11,9 +11,9 @@ from scaling.train import Dist
 
 
 def set_threads() -> int:
-    """One intra-op thread pool per rank sized to the CPUs it owns: SLURM's cpus-per-task, or the
+    """One intra-op thread pool per rank sized to the CPUs it owns: $OMP_NUM_THREADS, SLURM's cpus-per-task, or the
     machine's cores shared among the local ranks. Oversubscribed OpenMP pools spin and crawl."""
-    n = os.environ.get("SLURM_CPUS_PER_TASK")
+    n = os.environ.get("OMP_NUM_THREADS") or os.environ.get("SLURM_CPUS_PER_TASK")
     local = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
     threads = int(n) if n else max(1, (os.cpu_count() or 1) // local)
     torch.set_num_threads(threads)

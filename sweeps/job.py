@@ -18,13 +18,24 @@ def _init_distributed():
 
 
 class RunJob(submitit.helpers.Checkpointable):
-    def __call__(self, cfg: dict, runs_dir: str, cache_dir: str | None, data_dir: str | None) -> str:
+    """One job runs one or more runs in sequence (`runs_per_job` in the profile): a fresh process and a
+    scheduling cycle cost seconds, so tiny runs share them. A requeued job skips runs already done."""
+
+    def __call__(self, cfgs: list[dict], runs_dir: str, cache_dir: str | None, data_dir: str | None) -> list[str]:
         from scaling.config import from_dict
         from scaling.distributed import shutdown
         from scaling.run import run
 
         d = _init_distributed()
+        out, failures = [], []
         try:
-            return str(run(from_dict(cfg), runs_dir, cache_dir, data_dir, progress=False, dist=d))
+            for cfg in cfgs:
+                try:
+                    out.append(str(run(from_dict(cfg), runs_dir, cache_dir, data_dir, progress=False, dist=d)))
+                except Exception as e:  # noqa: BLE001 - recorded in the run dir; go on with the chunk
+                    failures.append(e)
         finally:
             shutdown()
+        if failures and len(cfgs) == 1:
+            raise failures[0]
+        return out

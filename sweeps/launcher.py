@@ -93,23 +93,27 @@ def submit(grid_path: str, paths: Paths, executor: str = "inline", profile: str 
     todo = [c for c in grid.runs if states[run_dir_for(c, paths.runs_dir).name] in ("missing", "failed")]
     counts = {"runs": len(grid.runs), "done": sum(s == "done" for s in states.values()),
               "active": sum(s in ("running", "pending") for s in states.values()), "to_submit": len(todo)}
+    ex = _executor(rec, paths, executor, profile)
+    per = getattr(getattr(ex, "profile", None), "runs_per_job", 1) if executor != "inline" else 1
+    chunks = [todo[i:i + per] for i in range(0, len(todo), per)]
+    counts["jobs"] = len(chunks)
     if dry_run:
         counts["estimate"] = estimate(todo)
         log(f"{grid.name}: {counts['runs']} runs, {counts['done']} done, {counts['active']} running/pending, "
-            f"{counts['to_submit']} to submit as {counts['to_submit']} array tasks; "
+            f"{counts['to_submit']} to submit as {counts['jobs']} {executor} jobs; "
             f"compute ~{counts['estimate']['train_pflop']:.3g} PFLOP ({counts['estimate']['note']})")
         return counts
-    ex = _executor(rec, paths, executor, profile)
     rec.update({"grid": grid.path, "executor": executor, "profile": profile})
-    calls = [(c.to_dict(), paths.runs_dir, paths.cache_dir, paths.data_dir) for c in todo]
+    calls = [([c.to_dict() for c in ch], paths.runs_dir, paths.cache_dir, paths.data_dir) for ch in chunks]
     if executor == "inline":   # inline runs now: record first so status works while they run
         write_json(_record_path(paths, grid), rec)
     ids = ex.submit(RunJob(), calls)
-    for c, jid in zip(todo, ids):
-        rec["jobs"][config_hash(c)] = jid
+    for ch, jid in zip(chunks, ids):
+        for c in ch:
+            rec["jobs"][config_hash(c)] = jid
     rec["submitted_at"] = time.time()
     write_json(_record_path(paths, grid), rec)
-    log(f"{grid.name}: submitted {len(ids)} runs ({counts['done']} already done, {counts['active']} still running)")
+    log(f"{grid.name}: submitted {len(todo)} runs as {len(ids)} jobs ({counts['done']} already done, {counts['active']} still running)")
     return counts
 
 

@@ -25,6 +25,7 @@ class Profile:
     gpus_per_node: int = 0
     tasks_per_node: int = 1          # > 1: one rank per task, torch DDP over them
     array_parallelism: int = 16      # at most this many array tasks at once
+    runs_per_job: int = 1            # > 1: each array task runs this many runs in sequence (tiny runs)
     setup: list = field(default_factory=list)          # shell lines run before the job (module load, venv)
     additional: dict = field(default_factory=dict)     # any other sbatch option
 
@@ -55,9 +56,12 @@ def load_profile(path: str | Path) -> Profile:
             close = difflib.get_close_matches(k, names, n=1)
             raise ConfigError(f"{p}: unknown profile key '{k}'" + (f"; did you mean '{close[0]}'?" if close else ""))
     try:
-        return Profile(**data)
+        prof = Profile(**data)
     except TypeError as e:
         raise ConfigError(f"{p}: {e}") from None
+    if prof.runs_per_job < 1 or prof.tasks_per_node < 1 or prof.array_parallelism < 1:
+        raise ConfigError(f"{p}: runs_per_job, tasks_per_node and array_parallelism must be >= 1")
+    return prof
 
 
 def check_partition(profile: Profile, where: str) -> None:

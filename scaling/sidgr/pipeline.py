@@ -90,11 +90,13 @@ def run_sidgr(cfg: RunConfig, run_dir: Path, cache: ArtifactCache, data_dir: str
     timing["train_examples_per_s"] = state.examples_seen / max(state.train_seconds, 1e-9)
     timing["train_tokens_per_s"] = state.tokens_seen / max(state.train_seconds, 1e-9)
 
-    tokens_per_example = state.tokens_seen / max(state.examples_seen, 1) + sids.length
+    in_tokens = state.tokens_seen / max(state.examples_seen, 1)
+    if cfg.model.arch == "decoder":   # tokens_seen counted the separator and SID too
+        in_tokens -= 1 + sids.length
     rs = recommender_params(model)
+    flops = train_flops_per_example(model, in_tokens, sids.length)
     params = {**rs, "n_llm": n_llm, "n_qt": sids.n_params, "sid_length": sids.length, "sid_widths": sids.widths,
-              "train_flops_per_example": train_flops_per_example(rs["n_rs_non_embedding"], tokens_per_example),
-              "train_flops_total": train_flops_per_example(rs["n_rs_non_embedding"], tokens_per_example) * state.examples_seen}
+              "train_flops_per_example": flops, "train_flops_total": flops * state.examples_seen}
     data = {"dataset": ds.name, "users": ds.n_users, "items": ds.n_items, "interactions": ds.n_interactions,
             "train_examples": len(split.train), "items_missing_field": missing, "sid_quality": sids.quality,
             "embedding_cache_hit": emb_hit, "sid_cache_hit": sid_hit}
