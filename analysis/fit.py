@@ -27,6 +27,13 @@ class Fit:
     def params(self) -> dict[str, float]:
         return dict(zip(self.law.params, map(float, self.theta)))
 
+    @property
+    def at_bounds(self) -> list[str]:
+        """Parameters the optimiser pinned to a bound: the data do not identify them."""
+        lo, hi = np.array(self.law.lower), np.array(self.law.upper)
+        tol = 1e-6 * np.maximum(1.0, np.abs(hi - lo))
+        return [p for p, v, a, b, t in zip(self.law.params, self.theta, lo, hi, tol) if v - a < t or b - v < t]
+
     def predict(self, *sizes) -> np.ndarray:
         return self.law(self.theta, *(np.asarray(s, float) / c for s, c in zip(sizes, self.scales)))
 

@@ -28,6 +28,8 @@ def curve_table(c: Curve) -> str:
              f"(pure power law `{c.power.law.formula}`: RMSE {c.power.rmse:.4g}, AIC {c.power.aic:.1f}; "
              f"{'the ceiling law fits better' if c.fit.aic < c.power.aic else 'the pure power law fits as well or better'}).",
              "", "| parameter | estimate [95% CI] |", "|---|---|", *rows, "",
+             *([f"Parameters at a bound (not identified by these runs): {', '.join(c.fit.at_bounds)}.", ""]
+               if c.fit.at_bounds else []),
              f"Saturation (one more doubling gains < {c.sat.frac:.0%} of R0): {c.sat.describe()}.", ""]
     if c.extrapolation is not None:
         e = c.extrapolation

@@ -24,12 +24,16 @@ class Saturation:
     ci: tuple[float, float]
     frac: float
     max_observed: float
+    unidentified: tuple = ()        # law parameters pinned at a bound (then N* means nothing)
 
     @property
     def within_range(self) -> bool:
         return self.size <= self.max_observed
 
     def describe(self) -> str:
+        if self.unidentified:
+            return (f"not identified: the fit pinned {', '.join(self.unidentified)} at a bound, so these runs do not "
+                    "determine a ceiling or where the curve saturates (add sizes, seeds or longer training)")
         if not self.within_range:
             return (f"no saturation within the range (N* = {self.size:.3g} > largest size {self.max_observed:.3g}; "
                     f"95% CI {self.ci[0]:.3g}-{self.ci[1]:.3g})")
@@ -44,7 +48,7 @@ def saturation(boot: Bootstrap, max_observed: float, frac: float = 0.01, level: 
     scale = fit.scales[0]
     n_star = doubling_gain_size(*fit.theta, frac) * scale
     ci = boot.derived_ci(lambda t: doubling_gain_size(*t, frac) * scale, level)
-    return Saturation(n_star, ci, frac, float(max_observed))
+    return Saturation(n_star, ci, frac, float(max_observed), tuple(fit.at_bounds))
 
 
 @dataclass

@@ -120,3 +120,12 @@ def test_compare_llm_overtakes_sid():
     assert c.rel_improvement_ci[0] <= (true_at - 0.06) / 0.06 <= c.rel_improvement_ci[1]
     true_over = llm_s * (0.02 / (0.09 - 0.06)) ** (1 / 0.4)
     assert c.overtake_ci[0] <= true_over <= c.overtake_ci[1]
+
+
+def test_unidentified_ceiling_is_reported_not_a_number():
+    """A curve still rising log-linearly pins R0 at its bound: saturation must say so, not give N*."""
+    y = 0.01 + 0.004 * np.log(N / SCALE) + np.random.default_rng(11).normal(0, 1e-4, len(N))
+    f = fit_arrays("power_floor", [N], y)
+    sat = saturation(bootstrap(f, [N], y, n=50), N.max())
+    assert f.at_bounds and sat.unidentified
+    assert sat.describe().startswith("not identified")
