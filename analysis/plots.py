@@ -32,14 +32,18 @@ def plot_curve(ax, n, y, boot: Bootstrap, label: str, color: str, sat: Saturatio
     band = _band(boot, grid)
     if band is not None:
         ax.fill_between(grid, band[0], band[1], color=color, alpha=0.18, lw=0)
-    if boot.fit.law.ceiling:
-        r0 = boot.fit.params[boot.fit.law.ceiling]
-        ax.axhline(r0, color=color, ls=":", lw=1)
+    law = boot.fit.law
+    if law.ceiling and law.ceiling not in boot.fit.at_bounds and boot.fit.params[law.ceiling] <= 2 * y.max():
+        ax.axhline(boot.fit.params[law.ceiling], color=color, ls=":", lw=1, label=f"{label} ceiling R0")
     if sat is not None and np.isfinite(sat.size) and sat.size <= grid.max():
         ax.axvline(sat.size, color=color, ls="--", lw=1)
         ax.annotate("saturation", (sat.size, ax.get_ylim()[0]), color=color, fontsize=8, rotation=90,
                     va="bottom", ha="right")
     ax.set_xscale("log")
+    shown = np.concatenate([y, boot.fit.predict(grid)])
+    lo, hi = ax.get_ylim()
+    pad = 0.15 * (shown.max() - shown.min() + 1e-9)
+    ax.set_ylim(max(lo, shown.min() - pad), min(hi, shown.max() + pad))
 
 
 def save(fig, path: str | Path) -> list[Path]:
