@@ -120,10 +120,30 @@ def valid_keys(cls=RunConfig, prefix: str = "") -> list[str]:
     return keys
 
 
+def closest_hint(key: str, candidates, fallback: bool = False) -> str:
+    """"; did you mean 'x'?" for the closest candidate (or the full list when `fallback`), else ""."""
+    close = difflib.get_close_matches(key, list(candidates), n=1, cutoff=0.5)
+    if close:
+        return f"; did you mean '{close[0]}'?"
+    return f"; valid keys: {', '.join(candidates)}" if fallback else ""
+
+
+def read_yaml_mapping(path: str | Path, what: str) -> dict:
+    """A YAML file holding a mapping, or a one-line ConfigError naming the file."""
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"{p}: {what} not found")
+    try:
+        values = yaml.safe_load(p.read_text()) or {}
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{p}: not valid YAML ({str(e).splitlines()[0]})") from None
+    if not isinstance(values, dict):
+        raise ConfigError(f"{p}: expected a mapping of keys at the top level")
+    return values
+
+
 def _unknown(key: str, where: str) -> ConfigError:
-    close = difflib.get_close_matches(key, valid_keys(), n=1, cutoff=0.5)
-    hint = f"; did you mean '{close[0]}'?" if close else f"; valid keys: {', '.join(valid_keys())}"
-    return ConfigError(f"{where}: unknown config key '{key}'{hint}")
+    return ConfigError(f"{where}: unknown config key '{key}'{closest_hint(key, valid_keys(), fallback=True)}")
 
 
 def _coerce(value, typ, key: str, where: str):
@@ -235,16 +255,8 @@ def load(path: str | Path | None = None, overrides: list[str] | None = None) -> 
     values: dict = {}
     where = "command line"
     if path is not None:
-        p = Path(path)
-        if not p.is_file():
-            raise ConfigError(f"{p}: config file not found")
-        try:
-            values = yaml.safe_load(p.read_text()) or {}
-        except yaml.YAMLError as e:
-            raise ConfigError(f"{p}: not valid YAML ({str(e).splitlines()[0]})") from None
-        if not isinstance(values, dict):
-            raise ConfigError(f"{p}: expected a mapping of config keys at the top level")
-        where = str(p)
+        values = read_yaml_mapping(path, "config file")
+        where = str(path)
     values = deep_merge(values, parse_overrides(overrides or []))
     return from_dict(values, where)
 

@@ -15,12 +15,9 @@ Validated on load: an unknown key names the key, the file and the closest valid 
 """
 from __future__ import annotations
 
-import difflib
 import itertools
 from dataclasses import dataclass
 from pathlib import Path
-
-import yaml
 
 from scaling import config as run_config
 from scaling.config import RunConfig
@@ -39,9 +36,7 @@ class Grid:
 def _check_key(key: str, where: str) -> None:
     valid = run_config.valid_keys()
     if key not in valid:
-        close = difflib.get_close_matches(key, valid, n=1, cutoff=0.5)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
-        raise ConfigError(f"{where}: unknown key '{key}'{hint}")
+        raise ConfigError(f"{where}: unknown key '{key}'{run_config.closest_hint(key, valid)}")
 
 
 def _flat(d: dict, where: str) -> dict:
@@ -65,18 +60,10 @@ def _axes(d: dict, where: str) -> list[dict]:
 
 def load_grid(path: str | Path) -> Grid:
     p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"{p}: grid file not found")
-    try:
-        g = yaml.safe_load(p.read_text()) or {}
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{p}: not valid YAML ({str(e).splitlines()[0]})") from None
-    if not isinstance(g, dict):
-        raise ConfigError(f"{p}: expected a mapping with sections {', '.join(sorted(SECTIONS))}")
+    g = run_config.read_yaml_mapping(p, "grid file")
     for k in g:
         if k not in SECTIONS:
-            close = difflib.get_close_matches(k, SECTIONS, n=1)
-            raise ConfigError(f"{p}: unknown section '{k}'" + (f"; did you mean '{close[0]}'?" if close else ""))
+            raise ConfigError(f"{p}: unknown section '{k}'{run_config.closest_hint(k, sorted(SECTIONS))}")
     base = _flat(g.get("base") or {}, f"{p} (base)")
     points = _axes(g.get("product"), f"{p} (product)")
     for i, group in enumerate(g.get("zip") or []):

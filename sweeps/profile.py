@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
+from scaling.config import closest_hint, read_yaml_mapping
 from scaling.errors import ConfigError
 
 
@@ -47,14 +45,11 @@ class Profile:
 
 def load_profile(path: str | Path) -> Profile:
     p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"{p}: profile not found (profiles live in slurm/profiles/)")
-    data = yaml.safe_load(p.read_text()) or {}
+    data = read_yaml_mapping(p, "profile (profiles live in slurm/profiles/)")
     names = [f.name for f in dataclasses.fields(Profile)]
     for k in data:
         if k not in names:
-            close = difflib.get_close_matches(k, names, n=1)
-            raise ConfigError(f"{p}: unknown profile key '{k}'" + (f"; did you mean '{close[0]}'?" if close else ""))
+            raise ConfigError(f"{p}: unknown profile key '{k}'{closest_hint(k, names)}")
     try:
         prof = Profile(**data)
     except TypeError as e:

@@ -63,3 +63,20 @@ def test_inline_sweep_submits_only_what_is_missing(tmp_path, shared_cache):
     assert sweeps.submit(str(p), paths)["to_submit"] == 0
     import pandas as pd
     assert len(pd.read_parquet(sweeps.collect(str(p), paths).with_suffix(".parquet"))) == 2
+
+
+def test_profile_validation(tmp_path):
+    from sweeps.profile import load_profile
+    p = tmp_path / "p.yaml"
+    p.write_text("partition: debug\narray_paralelism: 4\n")
+    with pytest.raises(ConfigError, match=r"unknown profile key 'array_paralelism'; did you mean 'array_parallelism'"):
+        load_profile(p)
+    p.write_text("partition: debug\nruns_per_job: 0\n")
+    with pytest.raises(ConfigError, match="must be >= 1"):
+        load_profile(p)
+    with pytest.raises(ConfigError, match="profile .* not found"):
+        load_profile(tmp_path / "none.yaml")
+    prof = load_profile(REPO / "slurm" / "profiles" / "example-gpu.yaml")
+    params = prof.submitit_parameters()
+    assert params["slurm_partition"] == "gpu" and params["gpus_per_node"] == 4 and params["tasks_per_node"] == 4
+    assert params["slurm_setup"][0].startswith("module load")
