@@ -5,7 +5,6 @@ submitted). Submitting again submits only runs that are not done and have no liv
 """
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -151,21 +150,20 @@ def collect(grid_path: str, paths: Paths, out: str | None = None) -> Path:
 
 
 def estimate(runs: list[RunConfig]) -> dict:
-    """Rough training compute: 6 * non-embedding params * tokens, with parameter counts from the
-    presets (built on the meta device: no memory) and ~10 history items of L+1 tokens per example."""
+    """Rough training compute: the run record's per-example FLOPs estimate (scaling.params) with
+    models built on the meta device (no memory) and ~10 history items of L+1 tokens per example."""
     import torch
 
-    from scaling.params import recommender_params
+    from scaling.params import train_flops_per_example
     from scaling.sidgr.model import TokenLayout, build_model
 
     total, unbounded = 0.0, 0
     for c in runs:
         with torch.device("meta"):
             m = build_model(c.model, TokenLayout([c.tokenizer.width] * c.tokenizer.levels + [8], c.model.n_user_buckets))
-        n = recommender_params(m)["n_rs_non_embedding"]
-        tokens = 11 * (c.tokenizer.levels + 1)
+        sid_len = c.tokenizer.levels + 1
         if c.train.max_steps:
-            total += 6 * n * tokens * c.train.max_steps * c.train.batch_size
+            total += train_flops_per_example(m, 10 * sid_len, sid_len) * c.train.max_steps * c.train.batch_size
         else:
             unbounded += 1
     note = "runs bounded by max_steps" + (f"; {unbounded} epoch-bounded runs not counted" if unbounded else "")
@@ -183,6 +181,3 @@ def status_table(rows: list[dict]) -> str:
     lines.append("  ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
     return "\n".join(lines)
 
-
-def dump(rows) -> str:
-    return json.dumps(rows, indent=2)

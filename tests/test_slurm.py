@@ -96,15 +96,20 @@ def test_cancel_requeue_resubmit_each_run_once(slurm, tmp_path, shared_cache):
     assert m["resumed_from"], "the resubmitted run should resume from its checkpoint"
 
 
-def test_two_rank_ddp_job_identical_weights(slurm, tmp_path, shared_cache):
-    g = grid_file(tmp_path, "ddp", {"seed": [0]}, {"train.max_steps": 30, "train.backend": "ddp"})
+@pytest.mark.parametrize("backend", ["ddp", "deepspeed"])
+def test_two_rank_job_identical_weights(backend, slurm, tmp_path, shared_cache):
+    """One 2-rank SID-GR job through SLURM: torch DDP over gloo, or DeepSpeed ZeRO-2."""
+    g = grid_file(tmp_path, backend, {"seed": [0]}, {"train.max_steps": 30, "train.backend": backend})
     p = paths(tmp_path, shared_cache)
     sweeps.submit(g, p, "slurm", profile(tmp_path, tasks_per_node=2, array_parallelism=1))
     rows = sweeps.wait(g, p, timeout_s=900)
     assert rows[0]["state"] == "done", rows
-    m = json.loads((Path(p.runs_dir) / rows[0]["run_id"] / "metrics.json").read_text())
+    run_dir = Path(p.runs_dir) / rows[0]["run_id"]
+    m = json.loads((run_dir / "metrics.json").read_text())
     hashes = m["rank_weight_sha256"]
-    assert len(hashes) == 2 and hashes[0] == hashes[1]
+    assert m["world_size"] == 2 and len(hashes) == 2 and hashes[0] == hashes[1]
+    if backend == "deepspeed":
+        assert (run_dir / "ckpt" / "deepspeed" / "last").is_dir()      # DeepSpeed's own sharded checkpoint
 
 
 def test_missing_partition_is_one_line(slurm, tmp_path, shared_cache):
@@ -116,14 +121,3 @@ def test_missing_partition_is_one_line(slurm, tmp_path, shared_cache):
                         "--profile", prof, "--runs-dir", str(tmp_path / "r")], capture_output=True, text=True)
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "gpu-nope" in r.stderr
 
-
-def test_two_rank_deepspeed_zero2_job_identical_weights(slurm, tmp_path, shared_cache):
-    g = grid_file(tmp_path, "ds", {"seed": [0]}, {"train.max_steps": 30, "train.backend": "deepspeed"})
-    p = paths(tmp_path, shared_cache)
-    sweeps.submit(g, p, "slurm", profile(tmp_path, tasks_per_node=2, array_parallelism=1))
-    rows = sweeps.wait(g, p, timeout_s=900)
-    assert rows[0]["state"] == "done", rows
-    run_dir = Path(p.runs_dir) / rows[0]["run_id"]
-    m = json.loads((run_dir / "metrics.json").read_text())
-    assert m["world_size"] == 2 and len(set(m["rank_weight_sha256"])) == 1
-    assert (run_dir / "ckpt" / "deepspeed" / "last").is_dir()      # DeepSpeed's own sharded checkpoint

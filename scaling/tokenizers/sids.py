@@ -87,8 +87,7 @@ def fit_sids(emb: np.ndarray, cfg: TokenizerConfig, seed: int, cache: ArtifactCa
     def compute():
         codes, recon, n_params = QUANTIZERS[cfg.kind](emb, cfg.levels, cfg.width, seed,
                                                       epochs=cfg.epochs, latent_dim=cfg.latent_dim)
-        x = emb if recon.shape == emb.shape else emb
-        q = quality(x, codes, recon, cfg.width)
+        q = quality(emb, codes, recon, cfg.width)
         return {"codes": codes, "n_params": np.array(n_params),
                 "quality_keys": np.array(list(q)), "quality_vals": np.array(list(q.values()))}
 
