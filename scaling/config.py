@@ -55,6 +55,23 @@ class ModelConfig:
 
 
 @dataclass(frozen=True)
+class LLMConfig:
+    """LLM-as-RS (paradigm=llmrs). The training and decoding knobs are train.* and eval.*, shared with SID-GR;
+    LLM fine-tuning wants its own values there (e.g. train.lr=2e-4 train.batch_size=8 eval.beam_size=10)."""
+    name: str = "smollm2"          # offline alias (see scaling.offline_models) or any Hugging Face causal-LM id
+    finetune: str = "lora"         # lora | full
+    lora_r: int = 8
+    lora_alpha: int = 16
+    lora_dropout: float = 0.05
+    lora_targets: str = "q_proj,v_proj"   # comma-separated module names (peft target_modules)
+    prompt: str = "plain"          # plain | chat (the model's chat template)
+    max_prompt_tokens: int = 256   # history budget in tokens; the oldest items are dropped to fit
+    max_title_tokens: int = 24     # titles are cut to this many tokens (prompt, target and decoding alike)
+    probe: str = "none"            # none | id_only | shuffled | popular (CF probes; see scaling.llmrs.probes)
+    dtype: str = "float32"         # float32 | bfloat16 (weights and compute)
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     lr: float = 5e-4
     weight_decay: float = 1e-6
@@ -75,6 +92,7 @@ class EvalConfig:
     constrained: bool = True       # prefix-trie constrained beam search
     batch_size: int = 256
     valid_users: int = 0           # 0 = all; N = first N users of a fixed permutation (faster validation)
+    test_users: int = 0            # 0 = all; N = the same for the final validation and test decode
 
 
 @dataclass(frozen=True)
@@ -85,6 +103,7 @@ class RunConfig:
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
     tokenizer: TokenizerConfig = field(default_factory=TokenizerConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
+    llm: LLMConfig = field(default_factory=LLMConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
 
@@ -93,7 +112,11 @@ class RunConfig:
 
 
 CHOICES = {
-    "paradigm": ("sidgr",),
+    "paradigm": ("sidgr", "llmrs"),
+    "llm.finetune": ("lora", "full"),
+    "llm.prompt": ("plain", "chat"),
+    "llm.probe": ("none", "id_only", "shuffled", "popular"),
+    "llm.dtype": ("float32", "bfloat16"),
     "encoder.pooling": ("mean", "cls"),
     "tokenizer.kind": ("rkmeans", "rvq", "rqvae"),
     "tokenizer.dedup": ("digit", "random", "none"),
@@ -102,7 +125,8 @@ CHOICES = {
 }
 POSITIVE = {"data.max_history", "tokenizer.levels", "tokenizer.width", "encoder.max_length",
             "encoder.batch_size", "train.batch_size", "train.eval_every", "eval.beam_size",
-            "eval.batch_size", "train.max_epochs", "tokenizer.latent_dim"}
+            "eval.batch_size", "train.max_epochs", "tokenizer.latent_dim", "llm.lora_r", "llm.lora_alpha",
+            "llm.max_prompt_tokens", "llm.max_title_tokens"}
 
 
 def _fields(cls) -> dict[str, dataclasses.Field]:
@@ -197,8 +221,14 @@ def validate(cfg: RunConfig, where: str = "config") -> RunConfig:
     for key in POSITIVE:
         if flat[key] <= 0:
             raise ConfigError(f"{where}: key '{key}' must be > 0, got {flat[key]!r}")
-    if cfg.data.max_users < 0 or cfg.train.max_steps < 0 or cfg.model.n_user_buckets < 0:
-        raise ConfigError(f"{where}: data.max_users, train.max_steps and model.n_user_buckets must be >= 0")
+    if not 0 <= cfg.llm.lora_dropout < 1:
+        raise ConfigError(f"{where}: key 'llm.lora_dropout' must be in [0, 1), got {cfg.llm.lora_dropout!r}")
+    if not [t for t in cfg.llm.lora_targets.split(",") if t.strip()]:
+        raise ConfigError(f"{where}: key 'llm.lora_targets' is empty; name modules, e.g. q_proj,v_proj")
+    if min(cfg.data.max_users, cfg.train.max_steps, cfg.model.n_user_buckets, cfg.eval.valid_users,
+           cfg.eval.test_users) < 0:
+        raise ConfigError(f"{where}: data.max_users, train.max_steps, model.n_user_buckets, eval.valid_users and "
+                          "eval.test_users must be >= 0")
     from scaling.sidgr.presets import PRESETS  # local import: presets are a table, not config logic
     if cfg.model.preset not in PRESETS[cfg.model.arch]:
         raise ConfigError(f"{where}: key 'model.preset' = {cfg.model.preset!r}; choose one of "
@@ -263,11 +293,20 @@ def load(path: str | Path | None = None, overrides: list[str] | None = None) -> 
 
 # Config sections each paradigm reads; the hash covers only these, so adding a section for another
 # paradigm does not rename existing runs.
-PARADIGM_SECTIONS = {"sidgr": ("paradigm", "seed", "data", "encoder", "tokenizer", "model", "train", "eval")}
+PARADIGM_SECTIONS = {"sidgr": ("paradigm", "seed", "data", "encoder", "tokenizer", "model", "train", "eval"),
+                     "llmrs": ("paradigm", "seed", "data", "llm", "train", "eval")}
+
+
+# Keys added after run directories existed: hashed only when set off this default, so older run ids stay valid.
+HASHED_WHEN_SET = {"eval.test_users": 0}
 
 
 def config_hash(cfg: RunConfig) -> str:
     d = cfg.to_dict()
     d = {k: v for k, v in d.items() if k in PARADIGM_SECTIONS[cfg.paradigm]}
+    for key, default in HASHED_WHEN_SET.items():
+        section, name = key.split(".")
+        if d.get(section, {}).get(name) == default:
+            del d[section][name]
     blob = json.dumps(d, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()[:16]

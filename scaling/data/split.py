@@ -26,6 +26,13 @@ class Examples:
     def lengths(self) -> np.ndarray:
         return (self.history >= 0).sum(1)
 
+    def sample(self, n: int) -> "Examples":
+        """The first n of a fixed permutation (every run and paradigm evaluates the same users); n=0: all."""
+        if n <= 0 or n >= len(self):
+            return self
+        idx = np.random.default_rng(12345).permutation(len(self))[:n]
+        return Examples(self.history[idx], self.target[idx], self.user[idx])
+
 
 @dataclass
 class Split:

@@ -12,10 +12,9 @@ import torch
 
 from scaling.cache import ArtifactCache
 from scaling.config import RunConfig
-from scaling.data import item_text, leave_one_out, load_dataset, most_popular
-from scaling.data.split import Examples
+from scaling.data import item_text, leave_one_out, load_dataset
+from scaling.evaluation import final_metrics
 from scaling.encoders import embed_items
-from scaling.metrics import ranking_metrics
 from scaling.params import recommender_params, train_flops_per_example
 from scaling.sidgr.batching import SIDBatcher, batch_order
 from scaling.sidgr.evaluate import evaluate
@@ -23,13 +22,6 @@ from scaling.sidgr.model import TokenLayout, build_model
 from scaling.sidgr.trie import SIDTrie
 from scaling.tokenizers import fit_sids
 from scaling.train import Dist, train
-
-
-def _head(ex: Examples, n: int) -> Examples:
-    if n <= 0 or n >= len(ex):
-        return ex
-    idx = np.random.default_rng(12345).permutation(len(ex))[:n]   # fixed: every run validates the same users
-    return Examples(ex.history[idx], ex.target[idx], ex.user[idx])
 
 
 def run_sidgr(cfg: RunConfig, run_dir: Path, cache: ArtifactCache, data_dir: str | None,
@@ -62,7 +54,7 @@ def run_sidgr(cfg: RunConfig, run_dir: Path, cache: ArtifactCache, data_dir: str
     trie = SIDTrie(sids.codes, sids.widths)
     model = build_model(cfg.model, layout)
     batcher = SIDBatcher(item_tokens, layout, cfg.model.arch)
-    valid_small = _head(split.valid, cfg.eval.valid_users)
+    valid_small = split.valid.sample(cfg.eval.valid_users)
     ev = cfg.eval
 
     def make_batches(epoch: int):
@@ -81,11 +73,8 @@ def run_sidgr(cfg: RunConfig, run_dir: Path, cache: ArtifactCache, data_dir: str
                      "world_size": (dist or Dist()).world_size}
     if dist is None or dist.is_main:
         t = time.perf_counter()
-        for name, ex in (("valid", split.valid), ("test", split.test)):
-            m = evaluate(model, batcher, trie, ex, ev.beam_size, ev.constrained, ev.batch_size, progress, f"decode {name}")
-            metrics.update({f"{name}/{k}": v for k, v in m.items()})
-            pop = np.broadcast_to(most_popular(split, 10), (len(ex), 10))
-            metrics.update({f"{name}/popular/{k}": v for k, v in ranking_metrics(pop, ex.target).items()})
+        metrics.update(final_metrics(lambda ex, desc: evaluate(model, batcher, trie, ex, ev.beam_size, ev.constrained,
+                                                               ev.batch_size, progress, desc), split, ev.test_users))
         timing["eval_s"] = time.perf_counter() - t
     timing["train_examples_per_s"] = state.examples_seen / max(state.train_seconds, 1e-9)
     timing["train_tokens_per_s"] = state.tokens_seen / max(state.train_seconds, 1e-9)
