@@ -11,7 +11,8 @@ from analysis.plots import plot_scaling
 from analysis.study import AXES, Curve, study
 
 LABELS = {"recommender": "SID-GR recommender (non-embedding params)", "encoder": "SID-GR text encoder params",
-          "tokenizer": "SID-GR tokenizer params", "llm": "LLM-as-RS LLM params"}
+          "tokenizer": "SID-GR tokenizer params", "llm": "LLM-as-RS LLM params",
+          "lora": "LLM-as-RS trainable (LoRA) params"}
 
 
 def _fmt_ci(v, ci):

@@ -13,12 +13,14 @@ from analysis.errors import AnalysisError
 from analysis.fit import Fit, fit_arrays
 from analysis.saturation import Comparison, Extrapolation, Saturation, compare, extrapolation_check, saturation
 
-# axis name -> (paradigm, size column, config section whose keys define the size)
+# axis name -> (paradigm, size column, prefix of the config keys that define the size). Every other
+# config key must be equal within a curve: e.g. LLM-as-RS probes, full vs LoRA, dtype split the llm axis.
 AXES = {
     "recommender": ("sidgr", "n_rs_non_embedding", "model."),
     "encoder": ("sidgr", "n_llm", "encoder."),
     "tokenizer": ("sidgr", "n_qt", "tokenizer."),
-    "llm": ("llmrs", "n_llm", "llm."),
+    "llm": ("llmrs", "n_llm", "llm.name"),
+    "lora": ("llmrs", "n_trainable", "llm.lora_"),
 }
 
 

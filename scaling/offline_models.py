@@ -76,7 +76,7 @@ def _dequantized(alias: str, pip_name: str, cache_dir: Path, gguf) -> ModelSourc
     from filelock import FileLock
 
     identity = f"{alias}@{_version(pip_name)}"
-    out = cache_dir / "models" / identity.replace("@", "-")
+    out = cache_dir / "models" / (identity.replace("@", "-") + "-float32")
     if not (out / "config.json").is_file():
         out.parent.mkdir(parents=True, exist_ok=True)
         with FileLock(str(out) + ".lock"):
@@ -91,6 +91,8 @@ def _dequantized(alias: str, pip_name: str, cache_dir: Path, gguf) -> ModelSourc
                 # now, so copy them into a fresh model of the same config and save that.
                 model = AutoModelForCausalLM.from_config(loaded.config, dtype="float32")
                 model.load_state_dict(loaded.state_dict())
+                if hasattr(model.config, "quantization_config"):   # else the copy would reload as "GGUF"
+                    delattr(model.config, "quantization_config")
                 tmp = out.with_name(f".{out.name}.tmp{os.getpid()}")
                 model.save_pretrained(tmp)
                 tok.save_pretrained(tmp)

@@ -46,7 +46,7 @@ def test_unknown_key_names_file_and_closest(tmp_path):
         load_grid(p)
 
 
-@pytest.mark.parametrize("name", ["quick", "paper-rs", "paper-encoder", "paper-tokenizer"])
+@pytest.mark.parametrize("name", ["quick", "paper-rs", "paper-encoder", "paper-tokenizer", "paper-llm", "llmrs-beauty"])
 def test_shipped_grids_load(name):
     assert load_grid(REPO / "sweeps" / "grids" / f"{name}.yaml").runs
 
