@@ -34,6 +34,26 @@ def log_event(run_dir: Path, event: str) -> None:
         f.write(f"{time.time():.3f} {event} {socket.gethostname()} {os.getpid()}\n")
 
 
+def orphaned(run_dir: Path) -> str | None:
+    """For a run whose status says running: a reason if the process that started it is gone (it ran on
+    this host and that pid no longer exists), else None. A killed inline or local sweep leaves such runs;
+    resubmission must treat them as failed, not in flight."""
+    events = Path(run_dir) / "events.log"
+    if not events.is_file():
+        return None
+    starts = [ln.split() for ln in events.read_text().splitlines() if " start " in ln]
+    if not starts or len(starts[-1]) < 4 or starts[-1][2] != socket.gethostname():
+        return None
+    pid = int(starts[-1][3])
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return f"process {pid} on {starts[-1][2]} ended without finishing the run"
+    except PermissionError:
+        return None
+    return None
+
+
 def read_status(run_dir: Path) -> str | None:
     p = Path(run_dir) / "status"
     return p.read_text().split("\n", 1)[0].strip() if p.is_file() else None

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scaling.config import RunConfig, config_hash
-from scaling.record import read_json, write_json
+from scaling.record import orphaned, read_json, write_json
 from scaling.run import run_dir_for
 from sweeps.executors import make_executor
 from sweeps.executors.base import ACTIVE
@@ -50,7 +50,12 @@ def _run_status(cfg: RunConfig, paths: Paths) -> tuple[str | None, str]:
     if not f.is_file():
         return None, ""
     lines = f.read_text().split("\n")
-    return lines[0].strip(), (lines[1].strip() if len(lines) > 1 else "")
+    state, reason = lines[0].strip(), (lines[1].strip() if len(lines) > 1 else "")
+    if state == "running":
+        gone = orphaned(f.parent)
+        if gone:
+            return "failed", gone
+    return state, reason
 
 
 def status(grid_path: str, paths: Paths) -> list[dict]:

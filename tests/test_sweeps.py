@@ -1,4 +1,5 @@
 """Grids: expansion, validation; the inline executor on real tiny runs; resubmission."""
+import os
 import pytest
 import yaml
 
@@ -80,3 +81,23 @@ def test_profile_validation(tmp_path):
     params = prof.submitit_parameters()
     assert params["slurm_partition"] == "gpu" and params["gpus_per_node"] == 4 and params["tasks_per_node"] == 4
     assert params["slurm_setup"][0].startswith("module load")
+
+
+def test_run_left_running_by_a_dead_process_is_resubmitted(tmp_path):
+    """A killed inline sweep leaves status 'running'; a resubmission must see the run as failed."""
+    import socket
+    import subprocess
+
+    from scaling.record import orphaned, write_status
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    d = tmp_path / "run"
+    d.mkdir()
+    write_status(d, "running")
+    (d / "events.log").write_text(f"1.0 start {socket.gethostname()} {dead.pid}\n")
+    assert orphaned(d) == f"process {dead.pid} on {socket.gethostname()} ended without finishing the run"
+    (d / "events.log").write_text(f"1.0 start {socket.gethostname()} {os.getpid()}\n")
+    assert orphaned(d) is None                                   # still alive: in flight
+    (d / "events.log").write_text("1.0 start some-other-node 1\n")
+    assert orphaned(d) is None                                   # another host: cannot tell, trust the scheduler
