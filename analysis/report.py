@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import html
+import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from analysis.plots import plot_scaling
-from analysis.study import AXES, Curve, study
+from analysis.study import Curve, study
 
 LABELS = {"recommender": "SID-GR recommender (non-embedding params)", "encoder": "SID-GR text encoder params",
           "tokenizer": "SID-GR tokenizer params", "llm": "LLM-as-RS LLM params",
@@ -67,8 +68,13 @@ def write_report(results: str | Path, out: str | Path, metric: str = "test/recal
                   "", "![comparison](figures/comparison.png)", ""]
     if notes:
         parts += ["## Not fitted", "", *[f"- {n}" for n in notes], ""]
+    fits = {c.axis: {"runs": len(c.n), "sizes": int(np.unique(c.n).size), "law": c.fit.law.formula,
+                     **{k: float(v) for k, v in c.fit.params.items()}, "at_bounds": list(c.fit.at_bounds),
+                     "saturation": c.sat.describe()} for c in curves}
+    (out / "fits.json").write_text(json.dumps(fits, indent=1))
     cols = [c for c in ("paradigm", "model.preset", "encoder.name", "tokenizer.kind", "tokenizer.levels",
-                        "tokenizer.width", "seed", "n_rs_non_embedding", "n_llm", "n_qt", metric) if c in df]
+                        "tokenizer.width", "llm.name", "llm.finetune", "llm.lora_r", "llm.probe", "seed",
+                        "n_rs_non_embedding", "n_llm", "n_qt", "n_trainable", metric) if c in df]
     parts += ["## Runs", "", _markdown_table(df[cols]) if cols else "(none)", ""]
     md = "\n".join(parts)
     (out / "report.md").write_text(md)

@@ -7,7 +7,7 @@ import numpy as np
 
 from analysis.bootstrap import Bootstrap
 from analysis.errors import AnalysisError
-from analysis.fit import Fit, fit_arrays
+from analysis.fit import fit_arrays
 
 
 def doubling_gain_size(r0: float, a_: float, alpha: float, frac: float) -> float:

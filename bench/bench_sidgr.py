@@ -102,16 +102,17 @@ def main():
     idx = rng.permutation(len(sp.valid))[: args.decode_users]
     from scaling.data.split import Examples
     ex = Examples(sp.valid.history[idx], sp.valid.target[idx], sp.valid.user[idx])
-    times = {}
+    times, invalid = {}, {}
     for constrained in (False, True, False, True):
         t = time.perf_counter()
         with torch.inference_mode():
             top = recommend(model, fast, trie, ex, 20, constrained, 256)
         times.setdefault(constrained, []).append(time.perf_counter() - t)
-        invalid = (top < 0).mean()
+        invalid[constrained] = float((top < 0).mean())
     for c in (False, True):
         dt = min(times[c])
-        print(f"decode beam 20 {'constrained' if c else 'free':11s}: {len(ex) / dt:7.1f} users/s")
+        print(f"decode beam 20 {'constrained' if c else 'free':11s}: {len(ex) / dt:7.1f} users/s "
+              f"(invalid rate {invalid[c]:.3f})")
     print(f"constrained / free cost: {min(times[True]) / min(times[False]):.3f}x")
 
 

@@ -110,7 +110,8 @@ def _sweep(args) -> None:
 def _quickstart(args) -> None:
     from scaling.quickstart import quickstart
 
-    quickstart(args.runs_dir, args.cache_dir, args.data_dir, reduced=args.reduced)
+    quickstart(args.runs_dir, args.cache_dir, args.data_dir, reduced=args.reduced, executor=args.executor,
+               profile=args.profile, report_dir=args.report_dir)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -172,6 +173,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     q = sub.add_parser("quickstart", help="a small real scaling study on this machine")
     q.add_argument("--reduced", action="store_true", help="smaller grid (what CI runs)")
+    q.add_argument("--executor", default="inline", choices=["inline", "local", "slurm"],
+                   help="inline: this process, one run at a time (default); local/slurm: through submitit")
+    q.add_argument("--profile", default=None, help="cluster profile for --executor slurm (slurm/profiles/*.yaml)")
+    q.add_argument("--report-dir", default=None, help="where the report goes (default: RUNS_DIR/report)")
     paths(q, runs="results/quickstart")
     q.set_defaults(fn=_quickstart)
     return p

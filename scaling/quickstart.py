@@ -1,35 +1,101 @@
-"""`gr-scaling quickstart`: a small real SID-GR study on this machine.
+"""`gr-scaling quickstart`: the main job. A real small scaling study on this machine, end to end:
 
-So far: a recommender-size ladder on a Beauty subset with the offline MiniLM encoder and RK-Means,
-run one after another in this process, ending in a table. The sweep launcher and analysis (fits,
-report, LLM-as-RS) plug in here as they land.
+1. runs `sweeps/grids/quick.yaml` (SID-GR recommender / encoder / tokenizer ladders and LLM-as-RS
+   LLM-size / LoRA-rank ladders + the ID-only probe) on an Amazon Beauty subset with offline models —
+   in this process one run at a time (default; live progress bars), or through submitit
+   (`--executor local|slurm --profile ...`);
+2. fits the laws with bootstrap intervals, finds saturation points, compares the paradigms;
+3. writes the report (markdown + HTML + figures) and prints a summary table.
+
+Every run is content-addressed, so a second quickstart reuses all finished runs and only refits.
+`--reduced` runs `quick-ci.yaml`: the same code path on a grid small enough for CI.
 """
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from scaling import config
-from scaling.record import read_json
-from scaling.run import run
+from scaling.data import load_dataset
+from scaling.record import read_json, read_status
+from scaling.run import run, run_dir_for
 
-LADDER = ["tiny", "small", "grid", "medium"]
+GRIDS = Path(__file__).resolve().parents[1] / "sweeps" / "grids"
 
 
-def quickstart(runs_dir: str, cache_dir: str | None, data_dir: str | None, reduced: bool = False) -> None:
-    presets = LADDER[:2] if reduced else LADDER
-    base = ["data.max_users=3000", "tokenizer.width=64", "train.eval_every=100", "train.patience=3",
-            "eval.valid_users=500", f"train.max_steps={150 if reduced else 1500}"]
+def _run_all_inline(grid, runs_dir, cache_dir, data_dir) -> None:
+    todo = [c for c in grid.runs if read_status(run_dir_for(c, runs_dir)) != "done"]
+    bar = tqdm(total=len(grid.runs), initial=len(grid.runs) - len(todo), desc="quickstart: runs", unit="run")
+    for cfg in todo:
+        what = cfg.llm.name if cfg.paradigm == "llmrs" else f"{cfg.model.preset}/{cfg.encoder.name}"
+        bar.set_postfix_str(f"{cfg.paradigm} {what}")
+        try:
+            run(cfg, runs_dir, cache_dir, data_dir, progress=True, log=tqdm.write)
+        except Exception as e:  # noqa: BLE001 - recorded in the run dir; the study goes on without it
+            tqdm.write(f"run failed ({type(e).__name__}: {e}); see {run_dir_for(cfg, runs_dir)}/error.txt")
+        bar.update(1)
+    bar.close()
+
+
+def _run_all_submitit(grid_path, runs_dir, cache_dir, data_dir, executor, profile) -> None:
+    import sweeps
+
+    paths = sweeps.Paths(runs_dir, cache_dir, data_dir)
+    sweeps.submit(str(grid_path), paths, executor=executor, profile=profile, log=tqdm.write)
+    total = len(sweeps.status(str(grid_path), paths))
+    bar = tqdm(total=total, desc=f"quickstart: runs ({executor})", unit="run")
+    while True:
+        rows = sweeps.status(str(grid_path), paths)
+        bar.n = sum(r["state"] in ("done", "failed") for r in rows)
+        bar.refresh()
+        if not any(r["state"] in ("pending", "running") for r in rows):
+            break
+        time.sleep(5)
+    bar.close()
+
+
+def summary(runs_dir: str, metric: str = "test/recall@10") -> str:
+    from analysis import load_runs
+
+    df = load_runs(runs_dir)
+    lines = [f"{'paradigm':8} {'varies':38} {'params':>13} {'R@10':>7} {'NDCG@10':>8} {'pop R@10':>8}"]
+    for _, r in df.sort_values(["paradigm", "n_llm"]).iterrows():
+        if r["paradigm"] == "llmrs":
+            what = f"{r['llm.name']} {r['llm.finetune']} r={r['llm.lora_r']} probe={r['llm.probe']}"
+            size = f"{int(r['n_llm']):,}"
+        else:
+            what = f"{r['model.preset']} {r['encoder.name']} {r['tokenizer.kind']} {r['tokenizer.levels']}x{r['tokenizer.width']}"
+            size = f"{int(r['n_rs_non_embedding']):,}"
+        lines.append(f"{r['paradigm']:8} {what:38} {size:>13} {r[metric]:>7.4f} {r['test/ndcg@10']:>8.4f} "
+                     f"{r['test/popular/recall@10']:>8.4f}")
+    return "\n".join(lines)
+
+
+def quickstart(runs_dir: str, cache_dir: str | None, data_dir: str | None, reduced: bool = False,
+               executor: str = "inline", profile: str | None = None, report_dir: str | None = None,
+               n_boot: int = 1000) -> Path:
+    from analysis.report import write_report
+    from sweeps.grid import load_grid
+
     t0 = time.time()
-    rows = []
-    for preset in tqdm(presets, desc="quickstart: SID-GR recommender ladder", unit="run"):
-        cfg = config.load(overrides=base + [f"model.preset={preset}"])
-        out = run(cfg, runs_dir, cache_dir, data_dir, progress=True, log=tqdm.write)
-        m, p = read_json(out / "metrics.json"), read_json(out / "params.json")
-        rows.append((preset, p["n_rs_non_embedding"], m["test/recall@10"], m["test/ndcg@10"],
-                     m["test/popular/recall@10"], out))
-    print(f"\n{'preset':8} {'N_RS (non-emb)':>15} {'Recall@10':>10} {'NDCG@10':>9} {'popular R@10':>13}  run")
-    for preset, n, r, nd, pop, out in rows:
-        print(f"{preset:8} {n:>15,} {r:>10.4f} {nd:>9.4f} {pop:>13.4f}  {out}")
-    print(f"quickstart finished in {time.time() - t0:.0f} s; runs in {runs_dir}")
+    load_dataset("beauty", data_dir)          # data missing -> one line naming where it looked and --data-dir
+    grid_path = GRIDS / ("quick-ci.yaml" if reduced else "quick.yaml")
+    grid = load_grid(grid_path)
+    print(f"quickstart: {len(grid.runs)} runs of {grid_path.name} -> {runs_dir}")
+    if executor == "inline":
+        _run_all_inline(grid, runs_dir, cache_dir, data_dir)
+    else:
+        _run_all_submitit(grid_path, runs_dir, cache_dir, data_dir, executor, profile)
+    failed = [run_dir_for(c, runs_dir) for c in grid.runs if read_status(run_dir_for(c, runs_dir)) != "done"]
+    with tqdm(total=1, desc="quickstart: fit laws + report", unit="step") as bar:
+        report = write_report(runs_dir, report_dir or Path(runs_dir) / "report", n_boot=n_boot)
+        bar.update(1)
+    print("\n" + summary(runs_dir))
+    for axis, f in read_json(report.parent / "fits.json").items():
+        print(f"fit {axis:12} R0 {f['R0']:.4f}, a {f['a']:.3g} over {f['sizes']} sizes; saturation: {f['saturation']}"
+              + (f" (at a bound: {', '.join(f['at_bounds'])})" if f["at_bounds"] else ""))
+    if failed:
+        print(f"{len(failed)} runs did not finish (see error.txt in each): {', '.join(p.name for p in failed)}")
+    print(f"quickstart finished in {time.time() - t0:.0f} s; report: {report} (and report.html beside it)")
+    return report

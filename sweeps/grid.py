@@ -10,6 +10,9 @@
       - {tokenizer.levels: [2, 3], tokenizer.width: [256, 64]}
     only:                      # axes that apply to one paradigm only, crossed in for its runs
       sidgr: {tokenizer.kind: [rkmeans, rvq]}
+    ladders:                   # a union: each block varies its own axes (lists) with its own fixed
+      - {model.preset: [tiny, small, grid]}        # values (scalars); everything else from base.
+      - {encoder.name: [minilm, mpnet]}            # Points that coincide are one run.
 
 Validated on load: an unknown key names the key, the file and the closest valid key.
 """
@@ -23,7 +26,7 @@ from scaling import config as run_config
 from scaling.config import RunConfig
 from scaling.errors import ConfigError
 
-SECTIONS = {"name", "base", "product", "zip", "only", "description"}
+SECTIONS = {"name", "base", "product", "zip", "only", "ladders", "description"}
 
 
 @dataclass
@@ -48,9 +51,11 @@ def _flat(d: dict, where: str) -> dict:
     return out
 
 
-def _axes(d: dict, where: str) -> list[dict]:
-    """A product section -> list of {key: value} points."""
+def _axes(d: dict, where: str, scalars: bool = False) -> list[dict]:
+    """A product section -> list of {key: value} points (`scalars`: a non-list value is one fixed value)."""
     flat = _flat(d or {}, where)
+    if scalars:
+        flat = {k: v if isinstance(v, list) else [v] for k, v in flat.items()}
     for k, v in flat.items():
         if not isinstance(v, list) or not v:
             raise ConfigError(f"{where}: axis '{k}' must be a non-empty list of values")
@@ -74,6 +79,12 @@ def load_grid(path: str | Path) -> Grid:
                               + ", ".join(f"{k}: {len(v) if isinstance(v, list) else 'not a list'}" for k, v in flat.items()))
         zipped = [dict(zip(flat, vals)) for vals in zip(*flat.values())]
         points = [{**a, **b} for a in points for b in zipped]
+    ladders = g.get("ladders") or []
+    if not isinstance(ladders, list):
+        raise ConfigError(f"{p} (ladders): expected a list of blocks, each a mapping of config keys")
+    if ladders:
+        points = [{**a, **b} for a in points for i, block in enumerate(ladders)
+                  for b in _axes(block, f"{p} (ladders {i})", scalars=True)]
     only = g.get("only") or {}
     runs, seen = [], set()
     for pt in points:

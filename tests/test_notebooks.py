@@ -1,6 +1,4 @@
 """Both notebooks execute (nbclient) on the committed results set of real runs and write their figures."""
-import os
-from pathlib import Path
 
 import nbformat
 import pytest

@@ -11,7 +11,6 @@ import pytest
 from conftest import REPO, SHARED_DATA
 import sweeps
 from scaling.errors import ConfigError
-from scaling.record import read_status
 
 pytestmark = pytest.mark.integration
 SLURM_LOCAL = REPO.parent / "shared" / "slurm-local"

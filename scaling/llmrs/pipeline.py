@@ -16,7 +16,7 @@ from scaling.config import RunConfig
 from scaling.data import leave_one_out, load_dataset
 from scaling.data.dataset import Dataset
 from scaling.data.split import Examples, Split
-from scaling.evaluation import final_metrics, popular_metrics
+from scaling.evaluation import best_validation, final_metrics, popular_metrics
 from scaling.llmrs.batching import LLMBatcher
 from scaling.llmrs.evaluate import TitleItems, evaluate
 from scaling.llmrs.model import LoadedLLM, llm_flops_per_example, load_llm
@@ -114,7 +114,8 @@ def run_llmrs(cfg: RunConfig, run_dir: Path, cache: ArtifactCache, data_dir: str
                      "rank_weight_sha256": state.rank_weight_sha256, "world_size": (dist or Dist()).world_size}
     if dist is None or dist.is_main:
         t = time.perf_counter()
-        metrics.update(final_metrics(lambda ex, desc: run_eval(model, ex, progress, desc), p.split, ev.test_users))
+        metrics.update(final_metrics(lambda ex, desc: run_eval(model, ex, progress, desc), p.split, ev.test_users,
+                                     best_validation(state, ev.valid_users, ev.test_users)))
         timing["eval_s"] = time.perf_counter() - t
     timing["train_examples_per_s"] = state.examples_seen / max(state.train_seconds, 1e-9)
     timing["train_tokens_per_s"] = state.tokens_seen / max(state.train_seconds, 1e-9)

@@ -13,7 +13,7 @@ import torch
 from scaling.cache import ArtifactCache
 from scaling.config import RunConfig
 from scaling.data import item_text, leave_one_out, load_dataset
-from scaling.evaluation import final_metrics
+from scaling.evaluation import best_validation, final_metrics
 from scaling.encoders import embed_items
 from scaling.params import recommender_params, train_flops_per_example
 from scaling.sidgr.batching import SIDBatcher, batch_order
@@ -36,11 +36,15 @@ def run_sidgr(cfg: RunConfig, run_dir: Path, cache: ArtifactCache, data_dir: str
     log(f"using {ds.summary()}; {len(split.train):,} training examples; items lacking a field: {missing}")
     timing["data_s"] = time.perf_counter() - t
 
-    # Embed the whole catalogue once and slice it: every subset size and seed shares one cached embedding.
+    # Embed the whole catalogue once and slice it, so subset sizes and seeds share one cached embedding;
+    # a subset with under half the catalogue embeds only its own items (big encoders on small studies).
     t = time.perf_counter()
-    emb, n_llm, emb_hit = embed_items([item_text(it) for it in full.items], cfg.encoder, cache, full.name)
-    if ds.parent_items is not None:
-        emb = emb[ds.parent_items]
+    if ds.parent_items is not None and ds.n_items < full.n_items / 2:
+        emb, n_llm, emb_hit = embed_items([item_text(it) for it in ds.items], cfg.encoder, cache, ds.name)
+    else:
+        emb, n_llm, emb_hit = embed_items([item_text(it) for it in full.items], cfg.encoder, cache, full.name)
+        if ds.parent_items is not None:
+            emb = emb[ds.parent_items]
     timing["embed_s"] = time.perf_counter() - t
     t = time.perf_counter()
     sids, sid_hit = fit_sids(emb, cfg.tokenizer, cfg.seed, cache)
@@ -74,7 +78,8 @@ def run_sidgr(cfg: RunConfig, run_dir: Path, cache: ArtifactCache, data_dir: str
     if dist is None or dist.is_main:
         t = time.perf_counter()
         metrics.update(final_metrics(lambda ex, desc: evaluate(model, batcher, trie, ex, ev.beam_size, ev.constrained,
-                                                               ev.batch_size, progress, desc), split, ev.test_users))
+                                                               ev.batch_size, progress, desc), split, ev.test_users,
+                                     best_validation(state, ev.valid_users, ev.test_users)))
         timing["eval_s"] = time.perf_counter() - t
     timing["train_examples_per_s"] = state.examples_seen / max(state.train_seconds, 1e-9)
     timing["train_tokens_per_s"] = state.tokens_seen / max(state.train_seconds, 1e-9)
