@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.plots import plot_scaling
-from analysis.study import Curve, study
+from analysis.study import Curve, comparison_curves, study
 
 LABELS = {"recommender": "SID-GR recommender (non-embedding params)", "encoder": "SID-GR text encoder params",
           "tokenizer": "SID-GR tokenizer params", "llm": "LLM-as-RS LLM params",
@@ -55,16 +55,19 @@ def write_report(results: str | Path, out: str | Path, metric: str = "test/recal
                      LABELS[c.axis], metric, f"{metric} vs {c.axis} size", out / "figures" / c.axis)
         parts.append(curve_table(c))
     if comp is not None:
-        by = {c.axis: c for c in curves}
-        sid = by.get("recommender") or by.get("encoder")
-        plot_scaling([{"n": sid.n, "y": sid.y, "boot": sid.boot, "label": "SID-GR"},
-                      {"n": by["llm"].n, "y": by["llm"].y, "boot": by["llm"].boot, "label": "LLM-as-RS"}],
+        sid, llm = comparison_curves({c.axis: c for c in curves})
+        plot_scaling([{"n": sid.n, "y": sid.y, "boot": sid.boot, "label": f"SID-GR ({sid.x})"},
+                      {"n": llm.n, "y": llm.y, "boot": llm.boot, "label": f"LLM-as-RS ({llm.x})"}],
                      "parameters", metric, "SID-GR vs LLM-as-RS", out / "figures" / "comparison")
         parts += ["## SID-GR vs LLM-as-RS", "",
-                  f"SID-GR ceiling R0 = {_fmt_ci(comp.sid_r0, comp.sid_r0_ci)}; LLM-as-RS at its largest size "
+                  f"SID-GR ({LABELS[sid.axis]}) ceiling R0 = {_fmt_ci(comp.sid_r0, comp.sid_r0_ci)}; LLM-as-RS "
+                  f"({LABELS[llm.axis]}) at its largest size "
                   f"({comp.llm_largest_size:.3g}) = {comp.llm_at_largest:.4f}: relative improvement "
                   f"{_fmt_ci(comp.rel_improvement, comp.rel_improvement_ci)}; LLM-as-RS passes the SID-GR ceiling at "
                   f"{comp.overtake_size:.3g} parameters (95% CI {comp.overtake_ci[0]:.3g}-{comp.overtake_ci[1]:.3g}).",
+                  *([f"Not identified: {', '.join(f'{c.axis} {p}' for c in (sid, llm) for p in c.fit.at_bounds)} "
+                     "sit at a bound of the fit, so the ceiling and crossing above are not determined by these runs."]
+                    if sid.fit.at_bounds or llm.fit.at_bounds else []),
                   "", "![comparison](figures/comparison.png)", ""]
     if notes:
         parts += ["## Not fitted", "", *[f"- {n}" for n in notes], ""]

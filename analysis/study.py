@@ -73,6 +73,12 @@ def fit_curve(df: pd.DataFrame, axis: str, metric: str = "test/recall@10", n_boo
                  saturation(b, n.max(), frac), ex, runs["run_id"].tolist())
 
 
+def comparison_curves(by: dict) -> tuple[Curve | None, Curve | None]:
+    """The curves the paradigm comparison uses: SID-GR's recommender (else encoder) curve, and LLM-as-RS's
+    LLM-size curve, else its LoRA-rank curve (what a study with fewer than four LLM sizes can fit)."""
+    return by.get("recommender") or by.get("encoder"), by.get("llm") or by.get("lora")
+
+
 def study(df: pd.DataFrame, metric: str = "test/recall@10", n_boot: int = 1000) -> tuple[list[Curve], Comparison | None, list[str]]:
     """Every axis with enough runs -> a Curve; skipped axes come back as one-line notes."""
     curves, notes = [], []
@@ -83,7 +89,7 @@ def study(df: pd.DataFrame, metric: str = "test/recall@10", n_boot: int = 1000) 
             notes.append(str(e))
     by = {c.axis: c for c in curves}
     comp = None
-    sid = by.get("recommender") or by.get("encoder")
-    if sid is not None and "llm" in by:
-        comp = compare(sid.boot, by["llm"].boot, by["llm"].n.max())
+    sid, llm = comparison_curves(by)
+    if sid is not None and llm is not None:
+        comp = compare(sid.boot, llm.boot, llm.n.max())
     return curves, comp, notes
