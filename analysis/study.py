@@ -86,7 +86,8 @@ def study(df: pd.DataFrame, metric: str = "test/recall@10", n_boot: int = 1000) 
         try:
             curves.append(fit_curve(df, axis, metric, n_boot))
         except AnalysisError as e:
-            notes.append(str(e))
+            msg = str(e)
+            notes.append(msg if msg.startswith(f"axis '{axis}'") else f"axis '{axis}': {msg}")
     by = {c.axis: c for c in curves}
     comp = None
     sid, llm = comparison_curves(by)
