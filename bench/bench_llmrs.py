@@ -51,7 +51,7 @@ def train_throughput(p, finetune: str, batch_size: int, steps: int):
         opt.step()
         tok = int(b["attention_mask"].sum())
         n_tok, n_ex = n_tok + tok, n_ex + len(idx)
-        flops += len(idx) * llm_flops_per_example(p.llm, finetune, tok / len(idx), b["logits_to_keep"] - 1)
+        flops += len(idx) * llm_flops_per_example(p.llm, finetune, tok / len(idx), b["labels"].shape[1] - 1)
     dt = time.perf_counter() - t
     return n_ex / dt, n_tok / dt, flops / dt / 1e9
 

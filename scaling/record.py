@@ -34,6 +34,20 @@ def log_event(run_dir: Path, event: str) -> None:
         f.write(f"{time.time():.3f} {event} {socket.gethostname()} {os.getpid()}\n")
 
 
+def running_elsewhere(run_dir: Path) -> int | None:
+    """The pid of another live process on this host that started this run and has not finished it."""
+    if read_status(run_dir) != "running":
+        return None
+    events = Path(run_dir) / "events.log"
+    starts = [ln.split() for ln in events.read_text().splitlines() if " start " in ln] if events.is_file() else []
+    if not starts or len(starts[-1]) < 4 or starts[-1][2] != socket.gethostname():
+        return None
+    pid = int(starts[-1][3])
+    if pid == os.getpid() or orphaned(run_dir):
+        return None
+    return pid
+
+
 def orphaned(run_dir: Path) -> str | None:
     """For a run whose status says running: a reason if the process that started it is gone (it ran on
     this host and that pid no longer exists), else None. A killed inline or local sweep leaves such runs;

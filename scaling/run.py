@@ -13,7 +13,7 @@ from scaling.cache import ArtifactCache
 from scaling.config import RunConfig, config_hash
 from scaling.errors import GRError
 from scaling.record import (STATUS_DONE, STATUS_FAILED, STATUS_RUNNING, environment, log_event, read_status,
-                            write_json, write_status)
+                            running_elsewhere, write_json, write_status)
 from scaling.train import Dist
 
 
@@ -27,6 +27,10 @@ def run(cfg: RunConfig, runs_dir: str | Path = "runs", cache_dir: str | Path | N
     out = run_dir_for(cfg, runs_dir)
     if read_status(out) == STATUS_DONE:
         log(f"{out}: already done")
+        return out
+    other = running_elsewhere(out) if dist.world_size == 1 else None
+    if other is not None:   # e.g. a second sweep over the same grid: never two writers in one run directory
+        log(f"{out}: already running in process {other} on this host; skipped")
         return out
     out.mkdir(parents=True, exist_ok=True)
     if dist.is_main:

@@ -149,3 +149,24 @@ def test_shuffled_histories_keep_items_and_padding():
         assert sorted(a.tolist()) == sorted(b.tolist())
     assert any(not np.array_equal(a, b) for a, b in zip(out, h))
     assert list(itertools.chain(*out.tolist())) != list(itertools.chain(*h.tolist()))
+
+
+def test_training_loss_is_on_target_tokens_only():
+    """The batch's loss (head on the last target_len + 1 positions only) equals cross-entropy computed
+    by hand over each row's target title + eos, teacher-forced after its own prompt."""
+    from scaling.llmrs.batching import LLMBatcher
+
+    model = tiny_model(3)
+    p = Prompts(head=[5], tail=[6], lines=[np.array([2, 3]), np.array([4]), np.array([7, 8, 2])],
+                names=[np.array([3]), np.array([4, 4]), np.array([8, 2, 3])], eos=EOS, pad=PAD, budget=20)
+    ex = Examples(np.array([[-1, 0, 1], [2, 1, 0]]), np.array([2, 1]), np.arange(2))
+    b = LLMBatcher(p).train_batch(ex, np.arange(2))
+    assert b["input_ids"].is_contiguous() and b["labels"].shape[1] == len(b["logits_to_keep"])
+    got = float(model(**b).loss)
+    nll, n = 0.0, 0
+    for i in range(2):
+        prompt, target = p.prompt(ex.history[i]), p.target(int(ex.target[i]))
+        logits = model(input_ids=torch.tensor([prompt + target])).logits[0, len(prompt) - 1:-1]
+        nll += float(torch.nn.functional.cross_entropy(logits, torch.tensor(target), reduction="sum"))
+        n += len(target)
+    assert got == pytest.approx(nll / n, rel=1e-4)

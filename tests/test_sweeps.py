@@ -101,3 +101,25 @@ def test_run_left_running_by_a_dead_process_is_resubmitted(tmp_path):
     assert orphaned(d) is None                                   # still alive: in flight
     (d / "events.log").write_text("1.0 start some-other-node 1\n")
     assert orphaned(d) is None                                   # another host: cannot tell, trust the scheduler
+
+
+def test_run_started_by_a_live_process_is_not_run_twice(tmp_path):
+    import socket
+    import subprocess
+
+    from scaling import config
+    from scaling.record import write_status
+    from scaling.run import run, run_dir_for
+
+    cfg = config.load(overrides=["data.max_users=300"])
+    d = run_dir_for(cfg, tmp_path)
+    d.mkdir(parents=True)
+    write_status(d, "running")
+    other = subprocess.Popen(["sleep", "30"])
+    try:
+        (d / "events.log").write_text(f"1.0 start {socket.gethostname()} {other.pid}\n")
+        said = []
+        assert run(cfg, tmp_path, log=said.append) == d
+        assert "already running in process" in said[0] and not (d / "config.json").exists()
+    finally:
+        other.kill()

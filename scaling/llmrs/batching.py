@@ -51,5 +51,10 @@ class LLMBatcher:
         input_ids = torch.cat([ids, tgt], 1)
         attention_mask = torch.cat([mask, tmask], 1)
         position_ids = (attention_mask.cumsum(1) - 1).clamp(min=0)
+        # Positions as a tensor, not the int `t_len + 1`: transformers slices with an int as a strided view,
+        # and torch's matmul of a non-contiguous (B, k, d) by the (d, V) head expands the head to
+        # (B, d, V) first — a 2.7 GB copy per step for Gemma 3 (75% of its step time). Indexing with a
+        # tensor gives a contiguous slice and one plain matmul.
+        keep = torch.arange(input_ids.shape[1] - t_len - 1, input_ids.shape[1])
         return {"input_ids": input_ids, "attention_mask": attention_mask, "position_ids": position_ids,
-                "labels": labels, "logits_to_keep": t_len + 1}
+                "labels": labels, "logits_to_keep": keep}
