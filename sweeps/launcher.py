@@ -50,12 +50,7 @@ def _run_status(cfg: RunConfig, paths: Paths) -> tuple[str | None, str]:
     if not f.is_file():
         return None, ""
     lines = f.read_text().split("\n")
-    state, reason = lines[0].strip(), (lines[1].strip() if len(lines) > 1 else "")
-    if state == "running":
-        gone = orphaned(f.parent)
-        if gone:
-            return "failed", gone
-    return state, reason
+    return lines[0].strip(), (lines[1].strip() if len(lines) > 1 else "")
 
 
 def status(grid_path: str, paths: Paths) -> list[dict]:
@@ -79,8 +74,12 @@ def status(grid_path: str, paths: Paths) -> list[dict]:
             state = "failed"
         elif jid and job_state and job_state not in ACTIVE:
             state, reason = "failed", reason or f"job {jid} ended {job_state} without finishing the run"
+        elif run_state == "running" and not jid:
+            # no job recorded (e.g. an inline sweep killed mid-way): running only if its process lives
+            gone = orphaned(run_dir_for(cfg, paths.runs_dir))
+            state, reason = ("failed", gone) if gone else ("running", reason)
         elif run_state == "running":
-            state = "running" if job_state == "UNKNOWN" or not jid else "failed"
+            state = "running" if job_state == "UNKNOWN" else "failed"
         else:
             state = "pending" if jid and job_state in ACTIVE else "missing"
         rows.append({"run_id": run_dir_for(cfg, paths.runs_dir).name, "state": state, "reason": reason,
