@@ -161,8 +161,13 @@ def estimate(runs: list[RunConfig]) -> dict:
     from scaling.params import train_flops_per_example
     from scaling.sidgr.model import TokenLayout, build_model
 
-    total, unbounded = 0.0, 0
+    total, unbounded, llm = 0.0, 0, 0
     for c in runs:
+        if c.paradigm == "llmrs":
+            # Counting an LLM's FLOPs needs its config, which for an offline GGUF alias means a
+            # dequantization; the run record has the real figure (params.json) once it has run.
+            llm += 1
+            continue
         with torch.device("meta"):
             m = build_model(c.model, TokenLayout([c.tokenizer.width] * c.tokenizer.levels + [8], c.model.n_user_buckets))
         sid_len = c.tokenizer.levels + 1
@@ -170,7 +175,9 @@ def estimate(runs: list[RunConfig]) -> dict:
             total += train_flops_per_example(m, 10 * sid_len, sid_len) * c.train.max_steps * c.train.batch_size
         else:
             unbounded += 1
-    note = "runs bounded by max_steps" + (f"; {unbounded} epoch-bounded runs not counted" if unbounded else "")
+    note = "SID-GR runs bounded by max_steps" + (f"; {unbounded} epoch-bounded runs not counted" if unbounded else "")
+    if llm:
+        note += f"; {llm} LLM-as-RS runs not counted (their FLOPs/example are in each run's params.json)"
     return {"train_pflop": total / 1e15, "note": note}
 
 

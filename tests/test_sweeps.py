@@ -123,3 +123,13 @@ def test_run_started_by_a_live_process_is_not_run_twice(tmp_path):
         assert "already running in process" in said[0] and not (d / "config.json").exists()
     finally:
         other.kill()
+
+
+def test_dry_run_estimate_counts_sid_runs_and_names_llm_runs_it_skips():
+    from sweeps.launcher import estimate
+    runs = load_grid(REPO / "sweeps" / "grids" / "quick.yaml").runs
+    sid = [c for c in runs if c.paradigm == "sidgr"]
+    llm = [c for c in runs if c.paradigm == "llmrs"]
+    both, only_sid = estimate(runs), estimate(sid)
+    assert both["train_pflop"] == only_sid["train_pflop"] > 0
+    assert f"{len(llm)} LLM-as-RS runs not counted" in both["note"] and "LLM-as-RS" not in only_sid["note"]
