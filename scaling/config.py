@@ -22,6 +22,8 @@ from scaling.errors import ConfigError
 class DataConfig:
     dataset: str = "beauty"        # beauty | toys | sports | simple:<dir> | mcauley:<dir>:<Category>
     max_users: int = 0             # 0 = all users; N = a seeded random subset of N users
+    max_items: int = 0             # 0 = all items; N = only the N most popular (a dense core; users left
+                                   # with fewer than min_sequence of them are dropped), before max_users
     max_history: int = 20          # items kept of each history (most recent)
     sliding_window: bool = True    # every prefix of a training sequence is an example
     min_sequence: int = 3          # users with fewer items cannot be split leave-one-out
@@ -225,9 +227,9 @@ def validate(cfg: RunConfig, where: str = "config") -> RunConfig:
         raise ConfigError(f"{where}: key 'llm.lora_dropout' must be in [0, 1), got {cfg.llm.lora_dropout!r}")
     if not [t for t in cfg.llm.lora_targets.split(",") if t.strip()]:
         raise ConfigError(f"{where}: key 'llm.lora_targets' is empty; name modules, e.g. q_proj,v_proj")
-    if min(cfg.data.max_users, cfg.train.max_steps, cfg.model.n_user_buckets, cfg.eval.valid_users,
+    if min(cfg.data.max_users, cfg.data.max_items, cfg.train.max_steps, cfg.model.n_user_buckets, cfg.eval.valid_users,
            cfg.eval.test_users) < 0:
-        raise ConfigError(f"{where}: data.max_users, train.max_steps, model.n_user_buckets, eval.valid_users and "
+        raise ConfigError(f"{where}: data.max_users, data.max_items, train.max_steps, model.n_user_buckets, eval.valid_users and "
                           "eval.test_users must be >= 0")
     from scaling.sidgr.presets import PRESETS  # local import: presets are a table, not config logic
     if cfg.model.preset not in PRESETS[cfg.model.arch]:
@@ -298,7 +300,7 @@ PARADIGM_SECTIONS = {"sidgr": ("paradigm", "seed", "data", "encoder", "tokenizer
 
 
 # Keys added after run directories existed: hashed only when set off this default, so older run ids stay valid.
-HASHED_WHEN_SET = {"eval.test_users": 0}
+HASHED_WHEN_SET = {"eval.test_users": 0, "data.max_items": 0}
 
 
 def config_hash(cfg: RunConfig) -> str:

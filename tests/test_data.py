@@ -135,3 +135,21 @@ def test_too_short_sequence():
     ds = Dataset("t", ["a"], [np.array([1, 2])], ["0", "1", "2"], [{}] * 3)
     with pytest.raises(DataError, match="fewer than 3 items"):
         leave_one_out(ds)
+
+
+def test_popular_core_keeps_the_densest_items_and_users():
+    full = load_dataset("beauty", SHARED_DATA)
+    counts = np.bincount(np.concatenate(full.sequences), minlength=full.n_items)
+    core = full.popular_core(1000, 5)
+    assert core.n_items == 1000 and all(len(s) >= 5 for s in core.sequences)
+    # exactly the 1,000 most-interacted items, and each user's kept items in their original order
+    assert counts[core.parent_items].min() >= np.sort(counts)[-1000]
+    u = full.user_ids.index(core.user_ids[0])
+    assert [core.item_ids[i] for i in core.sequences[0]] == [full.item_ids[i] for i in full.sequences[u]
+                                                            if full.item_ids[i] in set(core.item_ids)]
+    # denser than a random subset of the same number of users: mean interactions per item
+    sub = full.subset(core.n_users, 0)
+    assert core.n_interactions / core.n_items > 3 * sub.n_interactions / sub.n_items
+    with pytest.raises(DataError, match=r"no user has 50 or more interactions among the 10 most popular items; "
+                                        "raise data.max_items"):
+        full.popular_core(10, 50)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from scaling.errors import DataError
+
 TEXT_FIELDS = ("title", "categories", "description", "price")
 
 # Published Amazon 2014 5-core counts (users, items, interactions); loading a full copy checks them.
@@ -61,18 +63,43 @@ class Dataset:
             return self
         rng = np.random.default_rng(seed)
         keep = np.sort(rng.choice(self.n_users, size=max_users, replace=False))
-        seqs = [self.sequences[u] for u in keep]
+        return self._restricted(keep, [self.sequences[u] for u in keep], f"{max_users}u,seed{seed}")
+
+    def popular_core(self, max_items: int, min_items: int) -> "Dataset":
+        """The `max_items` most-interacted items (ties: lower index), every sequence cut to them, and
+        the users left with at least `min_items` of them. A random few-thousand-user subset of a 5-core
+        set keeps almost none of its density (most items are then seen once or twice, so there is
+        little collaborative signal to learn); this dense sub-catalogue keeps it for small studies."""
+        if max_items <= 0 or max_items >= self.n_items:
+            return self
+        counts = np.bincount(np.concatenate(self.sequences), minlength=self.n_items)
+        top = np.zeros(self.n_items, dtype=bool)
+        top[np.argsort(-counts, kind="stable")[:max_items]] = True
+        cut = [s[top[s]] for s in self.sequences]
+        keep = np.array([u for u, s in enumerate(cut) if len(s) >= min_items], dtype=np.int64)
+        if not len(keep):
+            raise DataError(f"dataset {self.name}: no user has {min_items} or more interactions among the "
+                            f"{max_items} most popular items; raise data.max_items or lower data.min_sequence")
+        return self._restricted(keep, [cut[u] for u in keep], f"top{max_items}i,>={min_items}")
+
+    def _restricted(self, keep: np.ndarray, seqs: list[np.ndarray], tag: str) -> "Dataset":
+        """Users `keep` with sequences `seqs`; items re-indexed to those the sequences touch."""
         used = np.unique(np.concatenate(seqs))
         remap = np.full(self.n_items, -1, dtype=np.int64)
         remap[used] = np.arange(len(used))
         return Dataset(
-            name=f"{self.name}[{max_users}u,seed{seed}]",
+            name=f"{self.name}[{tag}]",
             user_ids=[self.user_ids[u] for u in keep],
             sequences=[remap[s] for s in seqs],
             item_ids=[self.item_ids[i] for i in used],
             items=[self.items[i] for i in used],
             parent_items=used if self.parent_items is None else self.parent_items[used],
         )
+
+
+def select(full: Dataset, max_items: int, min_items: int, max_users: int, seed: int) -> Dataset:
+    """What a run trains and evaluates on: the popular core (if `max_items`), then a user subset."""
+    return full.popular_core(max_items, min_items).subset(max_users, seed)
 
 
 def _categories(cats) -> str:

@@ -13,7 +13,7 @@ import torch
 
 from scaling.cache import ArtifactCache
 from scaling.config import RunConfig
-from scaling.data import leave_one_out, load_dataset
+from scaling.data import leave_one_out, load_dataset, select
 from scaling.data.dataset import Dataset
 from scaling.data.split import Examples, Split
 from scaling.evaluation import best_validation, final_metrics, popular_metrics
@@ -30,7 +30,7 @@ from scaling.train import Dist, train
 def _load(cfg: RunConfig, data_dir: str | None, log) -> tuple:
     full = load_dataset(cfg.data.dataset, data_dir)
     log(f"loaded {full.summary()}")
-    ds = full.subset(cfg.data.max_users, cfg.data.subset_seed)
+    ds = select(full, cfg.data.max_items, cfg.data.min_sequence, cfg.data.max_users, cfg.data.subset_seed)
     split = leave_one_out(ds, cfg.data.max_history, cfg.data.sliding_window, cfg.data.min_sequence)
     log(f"using {ds.summary()}; {len(split.train):,} training examples")
     return ds, split

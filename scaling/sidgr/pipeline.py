@@ -12,7 +12,7 @@ import torch
 
 from scaling.cache import ArtifactCache
 from scaling.config import RunConfig
-from scaling.data import item_text, leave_one_out, load_dataset
+from scaling.data import item_text, leave_one_out, load_dataset, select
 from scaling.evaluation import best_validation, final_metrics
 from scaling.encoders import embed_items
 from scaling.params import recommender_params, train_flops_per_example
@@ -30,7 +30,7 @@ def run_sidgr(cfg: RunConfig, run_dir: Path, cache: ArtifactCache, data_dir: str
     t = time.perf_counter()
     full = load_dataset(cfg.data.dataset, data_dir)
     log(f"loaded {full.summary()}")
-    ds = full.subset(cfg.data.max_users, cfg.data.subset_seed)
+    ds = select(full, cfg.data.max_items, cfg.data.min_sequence, cfg.data.max_users, cfg.data.subset_seed)
     split = leave_one_out(ds, cfg.data.max_history, cfg.data.sliding_window, cfg.data.min_sequence)
     missing = ds.missing_fields()
     log(f"using {ds.summary()}; {len(split.train):,} training examples; items lacking a field: {missing}")
