@@ -39,3 +39,11 @@ def load_runs(path: str | Path, include_unfinished: bool = False) -> pd.DataFram
                 row.update(_flatten(json.loads(f.read_text()), prefix))
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def run_label(row) -> str:
+    """What distinguishes a run in a results table, by paradigm (a row of `load_runs`)."""
+    if row.get("paradigm") == "llmrs":
+        return f"{row['llm.name']} {row['llm.finetune']} r={row['llm.lora_r']} probe={row['llm.probe']}"
+    return (f"{row['model.preset']} {row['encoder.name']} {row['tokenizer.kind']} "
+            f"{row['tokenizer.levels']}x{row['tokenizer.width']}")

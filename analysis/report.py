@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.plots import plot_scaling
+from analysis.load import run_label
+from analysis.plots import plot_runs, plot_scaling
 from analysis.study import Curve, comparison_curves, study
 
 LABELS = {"recommender": "SID-GR recommender (non-embedding params)", "encoder": "SID-GR text encoder params",
@@ -75,6 +76,15 @@ def write_report(results: str | Path, out: str | Path, metric: str = "test/recal
                      **{k: float(v) for k, v in c.fit.params.items()}, "at_bounds": list(c.fit.at_bounds),
                      "saturation": c.sat.describe()} for c in curves}
     (out / "fits.json").write_text(json.dumps(fits, indent=1))
+    if len(df) and metric in df:
+        runs = df.sort_values(["paradigm", "n_llm"] if "n_llm" in df else ["paradigm"])
+        pop = f"{metric.split('/')[0]}/popular/{metric.split('/', 1)[1]}"
+        base = float(runs[pop].mean()) if pop in runs and runs[pop].nunique() == 1 else None
+        plot_runs([run_label(r) for _, r in runs.iterrows()], runs["paradigm"].tolist(), runs[metric].tolist(),
+                  base, metric, out / "figures" / "runs")
+        parts += ["## Every run", "", "Each finished run's metric"
+                  + (" beside most-popular on the same users." if base is not None else "."), "",
+                  "![runs](figures/runs.png)", ""]
     cols = [c for c in ("paradigm", "model.preset", "encoder.name", "tokenizer.kind", "tokenizer.levels",
                         "tokenizer.width", "llm.name", "llm.finetune", "llm.lora_r", "llm.probe", "seed",
                         "n_rs_non_embedding", "n_llm", "n_qt", "n_trainable", metric) if c in df]

@@ -57,16 +57,13 @@ def _run_all_submitit(grid_path, runs_dir, cache_dir, data_dir, executor, profil
 
 def summary(runs_dir: str, metric: str = "test/recall@10") -> str:
     from analysis import load_runs
+    from analysis.load import run_label
 
     df = load_runs(runs_dir)
     lines = [f"{'paradigm':8} {'varies':38} {'params':>13} {'R@10':>7} {'NDCG@10':>8} {'pop R@10':>8}"]
     for _, r in df.sort_values(["paradigm", "n_llm"]).iterrows():
-        if r["paradigm"] == "llmrs":
-            what = f"{r['llm.name']} {r['llm.finetune']} r={r['llm.lora_r']} probe={r['llm.probe']}"
-            size = f"{int(r['n_llm']):,}"
-        else:
-            what = f"{r['model.preset']} {r['encoder.name']} {r['tokenizer.kind']} {r['tokenizer.levels']}x{r['tokenizer.width']}"
-            size = f"{int(r['n_rs_non_embedding']):,}"
+        what = run_label(r)
+        size = f"{int(r['n_llm'] if r['paradigm'] == 'llmrs' else r['n_rs_non_embedding']):,}"
         lines.append(f"{r['paradigm']:8} {what:38} {size:>13} {r[metric]:>7.4f} {r['test/ndcg@10']:>8.4f} "
                      f"{r['test/popular/recall@10']:>8.4f}")
     return "\n".join(lines)

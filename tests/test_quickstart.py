@@ -39,6 +39,7 @@ def test_reduced_quickstart_fits_both_paradigms(study):
         else:
             assert f"- axis '{axis}': " in report
     assert "axis 'recommender': no set of" not in report and "axis 'lora': no set of" not in report  # 4 sizes found
+    assert "![runs](figures/runs.png)" in report and (runs / "report" / "figures" / "runs.png").stat().st_size > 10_000
     assert "quickstart finished in" in first.stdout and "report:" in first.stdout
     rows = [ln for ln in first.stdout.splitlines() if ln.startswith(("sidgr ", "llmrs "))]
     assert len(rows) == 8
