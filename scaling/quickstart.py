@@ -1,7 +1,7 @@
 """`gr-scaling quickstart`: the main job. A real small scaling study on this machine, end to end:
 
-1. runs `sweeps/grids/quick.yaml` (SID-GR recommender / encoder / tokenizer ladders and LLM-as-RS
-   LLM-size / LoRA-rank ladders + the ID-only probe) on an Amazon Beauty subset with offline models —
+1. runs `sweeps/grids/quick.yaml` (SID-GR recommender / encoder / tokenizer ladders; LLM-as-RS with
+   both offline LLMs + the ID-only probe) on Amazon Beauty's dense core with offline models —
    in this process one run at a time (default; live progress bars), or through submitit
    (`--executor local|slurm --profile ...`);
 2. fits the laws with bootstrap intervals, finds saturation points, compares the paradigms;
