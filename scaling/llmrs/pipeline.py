@@ -13,7 +13,7 @@ import torch
 
 from scaling.cache import ArtifactCache
 from scaling.config import RunConfig
-from scaling.data import leave_one_out, load_dataset, select
+from scaling.data import load_split
 from scaling.data.dataset import Dataset
 from scaling.data.split import Examples, Split
 from scaling.evaluation import best_validation, final_metrics, popular_metrics
@@ -25,15 +25,6 @@ from scaling.llmrs.prompts import Prompts, build_prompts
 from scaling.llmrs.trie import TitleTrie
 from scaling.sidgr.batching import batch_order
 from scaling.train import Dist, train
-
-
-def _load(cfg: RunConfig, data_dir: str | None, log) -> tuple:
-    full = load_dataset(cfg.data.dataset, data_dir)
-    log(f"loaded {full.summary()}")
-    ds = select(full, cfg.data.max_items, cfg.data.min_sequence, cfg.data.max_users, cfg.data.subset_seed)
-    split = leave_one_out(ds, cfg.data.max_history, cfg.data.sliding_window, cfg.data.min_sequence)
-    log(f"using {ds.summary()}; {len(split.train):,} training examples")
-    return ds, split
 
 
 @dataclass
@@ -76,7 +67,7 @@ def run_llmrs(cfg: RunConfig, run_dir: Path, cache: ArtifactCache, data_dir: str
               progress: bool = True, dist: Dist | None = None, log=print) -> dict:
     timing: dict[str, float] = {}
     t = time.perf_counter()
-    ds, split = _load(cfg, data_dir, log)
+    _, ds, split = load_split(cfg.data, data_dir, log)
     ev, lc = cfg.eval, cfg.llm
     data = {"dataset": ds.name, "users": ds.n_users, "items": ds.n_items, "interactions": ds.n_interactions,
             "train_examples": len(split.train)}

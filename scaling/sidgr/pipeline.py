@@ -12,7 +12,7 @@ import torch
 
 from scaling.cache import ArtifactCache
 from scaling.config import RunConfig
-from scaling.data import item_text, leave_one_out, load_dataset, select
+from scaling.data import item_text, load_split
 from scaling.evaluation import best_validation, final_metrics
 from scaling.encoders import embed_items
 from scaling.params import recommender_params, train_flops_per_example
@@ -28,12 +28,9 @@ def run_sidgr(cfg: RunConfig, run_dir: Path, cache: ArtifactCache, data_dir: str
               progress: bool = True, dist: Dist | None = None, log=print) -> dict:
     timing: dict[str, float] = {}
     t = time.perf_counter()
-    full = load_dataset(cfg.data.dataset, data_dir)
-    log(f"loaded {full.summary()}")
-    ds = select(full, cfg.data.max_items, cfg.data.min_sequence, cfg.data.max_users, cfg.data.subset_seed)
-    split = leave_one_out(ds, cfg.data.max_history, cfg.data.sliding_window, cfg.data.min_sequence)
+    full, ds, split = load_split(cfg.data, data_dir, log)
     missing = ds.missing_fields()
-    log(f"using {ds.summary()}; {len(split.train):,} training examples; items lacking a field: {missing}")
+    log(f"items lacking a field: {missing}")
     timing["data_s"] = time.perf_counter() - t
 
     # Embed the whole catalogue once and slice it, so subset sizes and seeds share one cached embedding;
