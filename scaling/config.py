@@ -86,6 +86,7 @@ class TrainConfig:
     backend: str = "single"        # single | ddp | deepspeed (ranks from torchrun / SLURM environment)
     deepspeed_config: str = "slurm/deepspeed/zero2.json"   # ZeRO config (relative: to the repo root)
     bucket_by_length: bool = True  # batch examples of similar history length (less padding)
+    autocast: str = "none"         # none | bfloat16: mixed precision for the training forward (weights stay fp32)
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,7 @@ CHOICES = {
     "tokenizer.dedup": ("digit", "random", "none"),
     "model.arch": ("encdec", "decoder"),
     "train.backend": ("single", "ddp", "deepspeed"),
+    "train.autocast": ("none", "bfloat16"),
 }
 POSITIVE = {"data.max_history", "tokenizer.levels", "tokenizer.width", "encoder.max_length",
             "encoder.batch_size", "train.batch_size", "train.eval_every", "eval.beam_size",
@@ -227,6 +229,9 @@ def validate(cfg: RunConfig, where: str = "config") -> RunConfig:
         raise ConfigError(f"{where}: key 'llm.lora_dropout' must be in [0, 1), got {cfg.llm.lora_dropout!r}")
     if not [t for t in cfg.llm.lora_targets.split(",") if t.strip()]:
         raise ConfigError(f"{where}: key 'llm.lora_targets' is empty; name modules, e.g. q_proj,v_proj")
+    if cfg.train.autocast != "none" and cfg.train.backend == "deepspeed":
+        raise ConfigError(f"{where}: key 'train.autocast' is for backend single/ddp; with deepspeed set \"bf16\" "
+                          f"in {cfg.train.deepspeed_config} instead")
     if min(cfg.data.max_users, cfg.data.max_items, cfg.train.max_steps, cfg.model.n_user_buckets, cfg.eval.valid_users,
            cfg.eval.test_users) < 0:
         raise ConfigError(f"{where}: data.max_users, data.max_items, train.max_steps, model.n_user_buckets, eval.valid_users and "
@@ -300,7 +305,7 @@ PARADIGM_SECTIONS = {"sidgr": ("paradigm", "seed", "data", "encoder", "tokenizer
 
 
 # Keys added after run directories existed: hashed only when set off this default, so older run ids stay valid.
-HASHED_WHEN_SET = {"eval.test_users": 0, "data.max_items": 0}
+HASHED_WHEN_SET = {"eval.test_users": 0, "data.max_items": 0, "train.autocast": "none"}
 
 
 def config_hash(cfg: RunConfig) -> str:

@@ -83,18 +83,25 @@ def _lr_lambda(cfg: TrainConfig):
     return lambda step: min(1.0, (step + 1) / cfg.warmup_steps) if cfg.warmup_steps else 1.0
 
 
+def _autocast(model: torch.nn.Module, cfg: TrainConfig):
+    """bf16 autocast of the forward (matmuls in bf16, reductions and weights in fp32) when train.autocast asks."""
+    device = next(model.parameters()).device.type
+    return torch.autocast(device, dtype=torch.bfloat16, enabled=cfg.autocast == "bfloat16")
+
+
 class _TorchEngine:
     """Single process, or torch DDP when the job has several ranks. Checkpoint: one file, rank 0."""
 
     def __init__(self, model, cfg: TrainConfig, dist: Dist):
-        self.model, self.dist = model, dist
+        self.model, self.dist, self.cfg = model, dist, cfg
         self.net = torch.nn.parallel.DistributedDataParallel(model) if dist.world_size > 1 else model
         self.opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr,
                                      weight_decay=cfg.weight_decay)
         self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, _lr_lambda(cfg))
 
     def step(self, batch: dict) -> torch.Tensor:
-        loss = self.net(**batch).loss
+        with _autocast(self.model, self.cfg):
+            loss = self.net(**batch).loss
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         self.opt.step()

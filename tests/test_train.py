@@ -1,6 +1,7 @@
 """The training loop: resume after interruption gives the same weights as an uninterrupted run;
 early stopping; best weights restored."""
 import numpy as np
+import pytest
 import torch
 
 from scaling.config import ModelConfig, TrainConfig
@@ -57,3 +58,42 @@ def test_early_stop_and_best_weights(tmp_path):
     st = _train(model, x, y, tmp_path, TrainConfig(max_steps=100, eval_every=2, patience=3), evaluate)
     assert st.stopped_early and st.step == 10 and st.best_step == 4 and st.best_metric == 0.5
     assert all(torch.equal(v, snapshots[1][k]) for k, v in model.state_dict().items())
+
+
+def test_autocast_bfloat16_trains_in_bf16_and_keeps_fp32_weights(tmp_path):
+    """train.autocast=bfloat16: the forward's linear layers compute in bf16, weights and optimizer stay fp32,
+    and the loss still falls on a batch the model can fit."""
+    from scaling.train import _autocast
+
+    model, x, y = _setup()
+    seen = []
+    linear = next(m for m in model.modules() if isinstance(m, torch.nn.Linear))
+    hook = linear.register_forward_hook(lambda m, i, o: seen.append(o.dtype))
+    cfg = TrainConfig(max_steps=60, eval_every=60, patience=100, warmup_steps=1, lr=3e-3, autocast="bfloat16")
+
+    def loss():
+        with torch.no_grad(), _autocast(model, cfg):
+            return model(input_ids=x, attention_mask=torch.ones_like(x), labels=y).loss.item()
+
+    first = loss()
+    st = _train(model, x, y, tmp_path, cfg)
+    last = loss()
+    hook.remove()
+    assert st.step == 60 and torch.bfloat16 in seen
+    assert all(p.dtype == torch.float32 for p in model.parameters())
+    assert last < 0.7 * first
+
+
+def test_autocast_config_choices():
+    from scaling import config
+    from scaling.errors import ConfigError
+
+    assert config.load(overrides=["train.autocast=bfloat16"]).train.autocast == "bfloat16"
+    with pytest.raises(ConfigError, match=r"key 'train.autocast' = 'fp16'; choose one of none, bfloat16"):
+        config.load(overrides=["train.autocast=fp16"])
+    with pytest.raises(ConfigError, match=r"'train.autocast' is for backend single/ddp; with deepspeed set \"bf16\""):
+        config.load(overrides=["train.autocast=bfloat16", "train.backend=deepspeed"])
+    # a new key is hashed only when set: run ids of existing runs (autocast none) do not change
+    d = config.load()
+    assert config.config_hash(d) == config.config_hash(config.load(overrides=["train.autocast=none"]))
+    assert config.config_hash(d) != config.config_hash(config.load(overrides=["train.autocast=bfloat16"]))
