@@ -133,3 +133,23 @@ def test_dry_run_estimate_counts_sid_runs_and_names_llm_runs_it_skips():
     both, only_sid = estimate(runs), estimate(sid)
     assert both["train_pflop"] == only_sid["train_pflop"] > 0
     assert f"{len(llm)} LLM-as-RS runs not counted" in both["note"] and "LLM-as-RS" not in only_sid["note"]
+
+
+def test_quick_grid_has_the_ladders_the_quickstart_promises():
+    """quick.yaml: >= 4 recommender sizes, >= 3 encoders, 2 RK-Means L x W, 2 LLM sizes with LoRA, the ID-only
+    probe, and a LoRA ladder the analysis finds as one LLM-as-RS axis (>= 4 trainable sizes, all else equal)."""
+    import pandas as pd
+
+    from analysis.study import axis_runs
+    from scaling.config import flatten
+
+    runs = load_grid(REPO / "sweeps" / "grids" / "quick.yaml").runs
+    sid = [c for c in runs if c.paradigm == "sidgr"]
+    llm = [c for c in runs if c.paradigm == "llmrs"]
+    assert len({c.model.preset for c in sid}) >= 4 and len({c.encoder.name for c in sid}) >= 3
+    assert len({(c.tokenizer.levels, c.tokenizer.width) for c in sid if c.tokenizer.kind == "rkmeans"}) == 2
+    assert {c.llm.name for c in llm if c.llm.finetune == "lora" and c.llm.probe == "none"} >= {"smollm2", "gemma3-270m"}
+    assert any(c.llm.probe == "id_only" for c in llm)
+    df = pd.DataFrame([{**flatten(c.to_dict()), "run_id": i, "n_trainable": c.llm.lora_r}   # rank stands in for size
+                       for i, c in enumerate(llm)])
+    assert axis_runs(df, "lora")["llm.lora_r"].nunique() >= 4
