@@ -75,18 +75,19 @@ def plot_scaling(curves: list[dict], xlabel: str, ylabel: str, title: str, path:
     return save(fig, path)
 
 
-def plot_runs(labels: list[str], paradigms: list[str], values: list[float], baseline: float | None,
+def plot_runs(labels: list[str], paradigms: list[str], values: list[float], baselines: list[float] | None,
               metric: str, path: str | Path) -> list[Path]:
-    """Every run as a bar (grouped by paradigm, as given) beside the most-popular baseline: what a
-    study shows before any law is fitted, and all it can show where a ladder is too short to fit."""
+    """Every run as a bar (grouped by paradigm, as given) with its own most-popular baseline (a black tick:
+    runs may be scored on different users): what a study shows before any law is fitted, and all it can
+    show where a ladder is too short to fit."""
     colors = {"sidgr": "tab:blue", "llmrs": "tab:orange"}
     fig, ax = plt.subplots(figsize=(6.4, 0.32 * len(labels) + 1.2))
     ys = np.arange(len(labels))[::-1]
     ax.barh(ys, values, color=[colors.get(p, "tab:gray") for p in paradigms])
     ax.set_yticks(ys, [f"{'SID-GR' if p == 'sidgr' else 'LLM-as-RS'}: {lab}" for p, lab in zip(paradigms, labels)],
                   fontsize=7)
-    if baseline is not None and np.isfinite(baseline):
-        ax.axvline(baseline, color="k", ls="--", lw=1, label=f"most popular ({baseline:.4f})")
+    if baselines is not None and np.isfinite(baselines).any():
+        ax.scatter(baselines, ys, marker="|", s=220, color="k", zorder=3, label="most popular (same users)")
         ax.legend(fontsize=7, loc="lower right")
     ax.set_xlabel(metric)
     ax.set_title("every run")

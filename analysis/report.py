@@ -79,11 +79,11 @@ def write_report(results: str | Path, out: str | Path, metric: str = "test/recal
     if len(df) and metric in df:
         runs = df.sort_values(["paradigm", "n_llm"] if "n_llm" in df else ["paradigm"])
         pop = f"{metric.split('/')[0]}/popular/{metric.split('/', 1)[1]}"
-        base = float(runs[pop].mean()) if pop in runs and runs[pop].nunique() == 1 else None
+        base = runs[pop].astype(float).tolist() if pop in runs else None
         plot_runs([run_label(r) for _, r in runs.iterrows()], runs["paradigm"].tolist(), runs[metric].tolist(),
                   base, metric, out / "figures" / "runs")
         parts += ["## Every run", "", "Each finished run's metric"
-                  + (" beside most-popular on the same users." if base is not None else "."), "",
+                  + (" beside most-popular on the same users (black tick)." if base is not None else "."), "",
                   "![runs](figures/runs.png)", ""]
     cols = [c for c in ("paradigm", "model.preset", "encoder.name", "tokenizer.kind", "tokenizer.levels",
                         "tokenizer.width", "llm.name", "llm.finetune", "llm.lora_r", "llm.probe", "seed",
