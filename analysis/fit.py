@@ -29,9 +29,12 @@ class Fit:
 
     @property
     def at_bounds(self) -> list[str]:
-        """Parameters the optimiser pinned to a bound: the data do not identify them."""
+        """Parameters the optimiser pinned to a bound: the data do not identify them. Within 1e-4 of the
+        bound's range counts: the trust-region solver stops a little inside an active bound, by an amount
+        that depends on the scipy release (scipy 1.17.1 stops R0 at 1 - 2.9e-6 on the still-rising curve of
+        tests/test_analysis.py, which a 1e-6 tolerance missed)."""
         lo, hi = np.array(self.law.lower), np.array(self.law.upper)
-        tol = 1e-6 * np.maximum(1.0, np.abs(hi - lo))
+        tol = 1e-4 * np.maximum(1.0, np.abs(hi - lo))
         return [p for p, v, a, b, t in zip(self.law.params, self.theta, lo, hi, tol) if v - a < t or b - v < t]
 
     def predict(self, *sizes) -> np.ndarray:
