@@ -96,8 +96,8 @@ def run_llmrs(cfg: RunConfig, run_dir: Path, cache: ArtifactCache, data_dir: str
     t = time.perf_counter()
     state = train(model, cfg.train, make_batches=make_batches,
                   batch_fn=lambda idx: batcher.train_batch(sets["train"], idx),
-                  evaluate=lambda m: run_eval(m, valid_small, progress, "validate"), metric="ndcg@10", ckpt_dir=run_dir / "ckpt",
-                  seed=cfg.seed, dist=dist, progress=progress)
+                  evaluate=lambda m: run_eval(m, valid_small, progress, "validate"), metric="ndcg@10",
+                  ckpt_dir=run_dir / "ckpt", seed=cfg.seed, dist=dist, progress=progress)
     timing["train_s"] = time.perf_counter() - t
 
     metrics: dict = {"curve": state.curve, "best_step": state.best_step, "steps": state.step,
