@@ -37,13 +37,19 @@ def plot_curve(ax, n, y, boot: Bootstrap, label: str, color: str, sat: Saturatio
         ax.axhline(boot.fit.params[law.ceiling], color=color, ls=":", lw=1, label=f"{label} ceiling R0")
     if sat is not None and np.isfinite(sat.size) and sat.size <= grid.max():
         ax.axvline(sat.size, color=color, ls="--", lw=1)
-        ax.annotate("saturation", (sat.size, ax.get_ylim()[0]), color=color, fontsize=8, rotation=90,
-                    va="bottom", ha="right")
+        ax.annotate("saturation", (sat.size, 0.02), xycoords=("data", "axes fraction"), color=color, fontsize=8,
+                    rotation=90, va="bottom", ha="right")
     ax.set_xscale("log")
     shown = np.concatenate([y, boot.fit.predict(grid)])
-    lo, hi = ax.get_ylim()
-    pad = 0.15 * (shown.max() - shown.min() + 1e-9)
-    ax.set_ylim(max(lo, shown.min() - pad), min(hi, shown.max() + pad))
+    return float(shown.min()), float(shown.max())
+
+
+def _set_ylim(ax, ranges: list[tuple[float, float]]) -> None:
+    """Limits that show every curve's runs and fitted line (not the whole of a wide bootstrap band), set
+    once from all curves: per-curve limits could not hold two paradigms whose ranges do not overlap."""
+    lo, hi = min(r[0] for r in ranges), max(r[1] for r in ranges)
+    pad = 0.15 * (hi - lo + 1e-9)
+    ax.set_ylim(lo - pad, hi + pad)
 
 
 def save(fig, path: str | Path) -> list[Path]:
@@ -60,13 +66,15 @@ def plot_scaling(curves: list[dict], xlabel: str, ylabel: str, title: str, path:
     """curves: dicts with n, y, boot, label, optional sat. One panel for the curves, one for residuals."""
     colors = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple"]
     fig, (ax, res) = plt.subplots(2, 1, figsize=(6.4, 6.0), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    ranges = []
     for c, color in zip(curves, colors):
-        plot_curve(ax, c["n"], c["y"], c["boot"], c["label"], color, c.get("sat"))
+        ranges.append(plot_curve(ax, c["n"], c["y"], c["boot"], c["label"], color, c.get("sat")))
         res.scatter(c["n"], np.asarray(c["y"]) - c["boot"].fit.predict(np.asarray(c["n"], float)), color=color, s=14)
+    _set_ylim(ax, ranges)
     res.axhline(0, color="k", lw=0.8)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="best")
     ax.grid(alpha=0.3, which="both")
     res.set_xscale("log")
     res.set_xlabel(xlabel)

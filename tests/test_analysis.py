@@ -129,3 +129,23 @@ def test_unidentified_ceiling_is_reported_not_a_number():
     sat = saturation(bootstrap(f, [N], y, n=50), N.max())
     assert f.at_bounds and sat.unidentified
     assert sat.describe().startswith("not identified")
+
+
+def test_comparison_figure_shows_both_paradigms_when_their_ranges_do_not_overlap(tmp_path, monkeypatch):
+    """Two curves at 0.01-0.03 and 0.10-0.11 (the quickstart's SID-GR vs LLM-as-RS): the y-axis spans both,
+    bottom below top (per-curve limits once produced an inverted axis showing neither)."""
+    import matplotlib.pyplot as plt
+
+    from analysis import plots
+
+    rng = np.random.default_rng(3)
+    n1, n2 = np.logspace(5, 7, 4), np.logspace(5, 6.9, 4)
+    y1 = 0.03 - 0.02 * (n1 / 1e5) ** -0.5 + rng.normal(0, 1e-3, 4)
+    y2 = 0.11 - 0.01 * (n2 / 1e5) ** -0.7 + rng.normal(0, 1e-3, 4)
+    curves = [{"n": n, "y": y, "boot": bootstrap(fit_arrays("power_floor", [n], y), [n], y, n=50), "label": lab}
+              for n, y, lab in ((n1, y1, "sid"), (n2, y2, "llm"))]
+    limits = []
+    monkeypatch.setattr(plots, "save", lambda fig, path: limits.append(fig.axes[0].get_ylim()) or plt.close(fig))
+    plots.plot_scaling(curves, "parameters", "recall", "t", tmp_path / "c")
+    lo, hi = limits[0]
+    assert lo < hi and lo <= min(y1.min(), y2.min()) and hi >= max(y1.max(), y2.max())
