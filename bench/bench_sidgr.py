@@ -1,9 +1,9 @@
 """SID-GR throughput on real Beauty data: training examples/s and tokens/s for the GRID-default
 preset (length-bucketed, trimmed batches vs a naive baseline padding every batch to the full 20-item
-history), beside this machine's fp32 matmul GFLOP/s; and decode users/s for constrained vs free beam
+history) and with train.autocast=bfloat16, beside this machine's fp32 matmul GFLOP/s; and decode users/s for constrained vs free beam
 search. Prints figures; asserts nothing about time.
 
-    python bench/bench_sidgr.py [--users 5000] [--steps 30] [--decode-users 512]
+    python bench/bench_sidgr.py [--users 5000] [--steps 30] [--decode-users 512] [--preset grid]
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from scaling.cache import ArtifactCache
-from scaling.config import EncoderConfig, ModelConfig, TokenizerConfig
+from scaling.config import EncoderConfig, ModelConfig, TokenizerConfig, TrainConfig
 from scaling.data import item_text, leave_one_out, load_dataset
 from scaling.encoders import embed_items
 from scaling.params import recommender_params, train_flops_per_example
@@ -26,6 +26,7 @@ from scaling.sidgr.evaluate import recommend
 from scaling.sidgr.model import TokenLayout, build_model
 from scaling.sidgr.trie import SIDTrie
 from scaling.tokenizers import fit_sids
+from scaling.train import _autocast
 
 
 def matmul_gflops(n=1024, reps=20) -> float:
@@ -37,9 +38,11 @@ def matmul_gflops(n=1024, reps=20) -> float:
     return 2 * n ** 3 * reps / (time.perf_counter() - t) / 1e9
 
 
-def train_throughput(model, batcher, ex, batches, steps, sid_len):
+def train_throughput(model, batcher, ex, batches, steps, sid_len, autocast="none"):
     """examples/s, real (non-pad) history tokens/s, and model FLOP/s counting every slot computed
-    (padding included), by the per-stack estimate of scaling.params."""
+    (padding included), by the per-stack estimate of scaling.params. `autocast`: train.autocast's
+    context, the one the training loop uses."""
+    cfg = TrainConfig(autocast=autocast)
     opt = torch.optim.AdamW(model.parameters(), lr=5e-4)
     model.train()
     n_ex = n_tok = n_slots = flops = 0
@@ -48,7 +51,8 @@ def train_throughput(model, batcher, ex, batches, steps, sid_len):
             t = time.perf_counter()
             n_ex = n_tok = n_slots = flops = 0
         b = batcher.train_batch(ex, idx)
-        loss = model(**b).loss
+        with _autocast(model, cfg):
+            loss = model(**b).loss
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -66,6 +70,7 @@ def main():
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--decode-users", type=int, default=512)
     ap.add_argument("--cache-dir", default=None)
+    ap.add_argument("--preset", default="grid")
     args = ap.parse_args()
     torch.manual_seed(0)
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}")
@@ -79,22 +84,26 @@ def main():
     sids, _ = fit_sids(emb, TokenizerConfig(), 0, cache)
     layout = TokenLayout(sids.widths, 0)
     tokens = layout.item_tokens(torch.from_numpy(sids.codes))
-    model = build_model(ModelConfig(preset="grid"), layout)
+    model = build_model(ModelConfig(preset=args.preset), layout)
     n_ne = recommender_params(model)["n_rs_non_embedding"]
     print(f"{ds.summary()}; {len(sp.train):,} training examples; mean history "
-          f"{sp.train.lengths.mean():.1f} items; GRID preset {n_ne:,} non-embedding params; SID length {sids.length}")
+          f"{sp.train.lengths.mean():.1f} items; {args.preset} preset {n_ne:,} non-embedding params; SID length {sids.length}")
 
     rng = np.random.default_rng(0)
     fast = SIDBatcher(tokens, layout, "encdec")
     naive = SIDBatcher(tokens, layout, "encdec", pad_to_full=True)
     rows = {}
-    for name, batcher, bucket in (("bucketed+trimmed", fast, True), ("naive (pad to 20 items)", naive, False)):
+    for name, batcher, bucket, ac in (("bucketed+trimmed", fast, True, "none"),
+                                      ("naive (pad to 20 items)", naive, False, "none"),
+                                      ("bucketed+trimmed, bf16 autocast", fast, True, "bfloat16")):
         batches = batch_order(sp.train.lengths, 256, np.random.default_rng(0), bucket)
-        ex_s, tok_s, flop_s = train_throughput(model, batcher, sp.train, batches, args.steps, sids.length)
+        ex_s, tok_s, flop_s = train_throughput(model, batcher, sp.train, batches, args.steps, sids.length, ac)
         achieved = flop_s / 1e9
         rows[name] = ex_s
-        print(f"train {name:24s}: {ex_s:8.1f} examples/s  {tok_s:9.0f} real tokens/s  "
+        print(f"train {name:32s}: {ex_s:8.1f} examples/s  {tok_s:9.0f} real tokens/s  "
               f"~{achieved:5.1f} GFLOP/s model compute ({achieved / gf:.0%} of matmul peak)")
+    print(f"bf16 autocast over fp32 (train.autocast=bfloat16): "
+          f"{rows['bucketed+trimmed, bf16 autocast'] / rows['bucketed+trimmed']:.2f}x")
     print(f"speed-up over naive: {rows['bucketed+trimmed'] / rows['naive (pad to 20 items)']:.2f}x "
           f"(ceiling from encoder tokens alone: {20 * sids.length / (sp.train.lengths.mean() * sids.length):.2f}x)")
 
