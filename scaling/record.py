@@ -20,6 +20,31 @@ def write_json(path: Path, obj) -> None:
     atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n").encode())
 
 
+def write_outcomes(path: Path, outcomes: dict) -> None:
+    """Per-user outcomes {set: {"user", "rank", "popular_rank"}} as one compressed .npz (atomic):
+    `<set>/<field>` arrays of equal length, one row per evaluation user."""
+    import io
+
+    import numpy as np
+
+    arrays = {f"{s}/{k}": np.asarray(v) for s, fields in outcomes.items() for k, v in fields.items()}
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def read_outcomes(path: Path) -> dict:
+    """`write_outcomes`'s file back as {set: {field: array}}."""
+    import numpy as np
+
+    out: dict = {}
+    with np.load(path) as z:
+        for key in z.files:
+            s, k = key.split("/", 1)
+            out.setdefault(s, {})[k] = z[key]
+    return out
+
+
 def read_json(path: Path):
     return json.loads(Path(path).read_text())
 

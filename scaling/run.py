@@ -13,7 +13,7 @@ from scaling.cache import ArtifactCache
 from scaling.config import RunConfig, config_hash
 from scaling.errors import GRError
 from scaling.record import (STATUS_DONE, STATUS_FAILED, STATUS_RUNNING, environment, log_event, read_status,
-                            running_elsewhere, write_json, write_status)
+                            running_elsewhere, write_json, write_outcomes, write_status)
 from scaling.train import Dist
 
 
@@ -23,7 +23,7 @@ def run_dir_for(cfg: RunConfig, runs_dir: str | Path) -> Path:
 
 def run(cfg: RunConfig, runs_dir: str | Path = "runs", cache_dir: str | Path | None = None,
         data_dir: str | Path | None = None, progress: bool = True, dist: Dist | None = None, log=print) -> Path:
-    dist = dist or Dist.from_env()
+    dist = (dist or Dist.from_env()).on(cfg.train.device)   # the device, decided once for this process
     out = run_dir_for(cfg, runs_dir)
     if read_status(out) == STATUS_DONE:
         log(f"{out}: already done")
@@ -41,11 +41,14 @@ def run(cfg: RunConfig, runs_dir: str | Path = "runs", cache_dir: str | Path | N
     t0 = time.time()
     try:
         if cfg.paradigm == "llmrs":
-            from scaling.llmrs.pipeline import run_llmrs as run_paradigm
+            from scaling.llmrs.pipeline import build_llmrs as build
         else:
-            from scaling.sidgr.pipeline import run_sidgr as run_paradigm
-        result = run_paradigm(cfg, out, ArtifactCache(cache_dir), str(data_dir) if data_dir else None,
-                           progress=progress, dist=dist, log=log if dist.is_main else (lambda *_: None))
+            from scaling.sidgr.pipeline import build_sidgr as build
+        from scaling.skeleton import train_and_record
+
+        bundle = build(cfg, ArtifactCache(cache_dir), str(data_dir) if data_dir else None,
+                       log=log if dist.is_main else (lambda *_: None), device=dist.device, progress=progress)
+        result = train_and_record(cfg, bundle, out, dist, progress)
     except BaseException as e:
         if dist.is_main:
             reason = str(e) if isinstance(e, GRError) else f"{type(e).__name__}: {e}"
@@ -55,8 +58,9 @@ def run(cfg: RunConfig, runs_dir: str | Path = "runs", cache_dir: str | Path | N
         raise
     if dist.is_main:
         result["timing"]["wall_s"] = time.time() - t0
-        for name in ("params", "metrics", "timing", "data"):
-            write_json(out / f"{name}.json", result[name])
+        for name in ("params", "metrics", "timing", "data", "serving"):
+            write_json(out / f"{name}.json", result.get(name) or {})
+        write_outcomes(out / "outcomes.npz", result.get("outcomes") or {})
         write_status(out, STATUS_DONE)
         log_event(out, "done")
     return out

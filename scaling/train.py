@@ -24,20 +24,41 @@ from scaling.config import TrainConfig
 from scaling.errors import ConfigError
 
 
-@dataclass
+def resolve_device(want: str, local_rank: int = 0) -> str:
+    """train.device (auto | cpu | cuda) -> the torch device this process uses: cuda:<local rank> when CUDA is
+    there (auto) or asked for (cuda), else cpu. Decided once per process; never part of a run's id."""
+    if want == "cpu":
+        return "cpu"
+    if torch.cuda.is_available():
+        return f"cuda:{local_rank % max(torch.cuda.device_count(), 1)}"
+    if want == "cuda":
+        raise ConfigError("train.device=cuda but torch sees no CUDA device here; use train.device=auto or cpu")
+    return "cpu"
+
+
+@dataclass(frozen=True)
 class Dist:
+    """This process's place in the job (rank, world size) and the device it computes on."""
     rank: int = 0
     world_size: int = 1
     local_rank: int = 0
+    device: str = "cpu"
 
     @property
     def is_main(self) -> bool:
         return self.rank == 0
 
     @classmethod
-    def from_env(cls) -> "Dist":
+    def from_env(cls, device: str = "auto") -> "Dist":
         env = os.environ
-        return cls(int(env.get("RANK", 0)), int(env.get("WORLD_SIZE", 1)), int(env.get("LOCAL_RANK", 0)))
+        local = int(env.get("LOCAL_RANK", 0))
+        return cls(int(env.get("RANK", 0)), int(env.get("WORLD_SIZE", 1)), local, resolve_device(device, local))
+
+    def on(self, device: str) -> "Dist":
+        """The same place in the job on the device `train.device` asks for."""
+        from dataclasses import replace
+
+        return replace(self, device=resolve_device(device, self.local_rank))
 
 
 @dataclass
@@ -55,6 +76,7 @@ class TrainState:
     curve: list = field(default_factory=list)
     resumed_from: list = field(default_factory=list)   # steps at which a killed run was resumed
     rank_weight_sha256: list = field(default_factory=list)
+    best_per_user: dict = field(default_factory=dict)   # the best validation's per-user outcomes (lists)
 
 
 def _atomic_torch_save(obj, path: Path) -> None:
@@ -89,12 +111,32 @@ def _autocast(model: torch.nn.Module, cfg: TrainConfig):
     return torch.autocast(device, dtype=torch.bfloat16, enabled=cfg.autocast == "bfloat16")
 
 
+def rng_state() -> dict:
+    """The CPU and (when present) every CUDA generator's state, for a checkpoint."""
+    return {"cpu": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None}
+
+
+def set_rng_state(saved) -> None:
+    """Restore `rng_state()`; a run saved on one kind of device may resume on another (a CPU-only
+    checkpoint on a GPU leaves the CUDA generators seeded; a GPU checkpoint on a CPU drops them)."""
+    if not isinstance(saved, dict):   # checkpoints before the device path held the CPU state alone
+        saved = {"cpu": saved, "cuda": None}
+    torch.set_rng_state(saved["cpu"].cpu())
+    if saved.get("cuda") and torch.cuda.is_available() and len(saved["cuda"]) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all([s.cpu() for s in saved["cuda"]])
+
+
 class _TorchEngine:
     """Single process, or torch DDP when the job has several ranks. Checkpoint: one file, rank 0."""
 
     def __init__(self, model, cfg: TrainConfig, dist: Dist):
         self.model, self.dist, self.cfg = model, dist, cfg
-        self.net = torch.nn.parallel.DistributedDataParallel(model) if dist.world_size > 1 else model
+        if dist.world_size > 1:
+            on_gpu = torch.device(dist.device).type == "cuda"
+            self.net = torch.nn.parallel.DistributedDataParallel(
+                model, device_ids=[torch.device(dist.device).index] if on_gpu else None)
+        else:
+            self.net = model
         self.opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr,
                                      weight_decay=cfg.weight_decay)
         self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, _lr_lambda(cfg))
@@ -111,17 +153,17 @@ class _TorchEngine:
     def save(self, ckpt_dir: Path, state: dict) -> None:
         if self.dist.is_main:
             _atomic_torch_save({"model": trainable_state(self.model), "opt": self.opt.state_dict(),
-                                "sched": self.sched.state_dict(), "state": state, "rng": torch.get_rng_state()},
+                                "sched": self.sched.state_dict(), "state": state, "rng": rng_state()},
                                ckpt_dir / "last.pt")
 
     def load(self, ckpt_dir: Path) -> dict | None:
         if not (ckpt_dir / "last.pt").is_file():
             return None
-        ck = torch.load(ckpt_dir / "last.pt", weights_only=False)
+        ck = torch.load(ckpt_dir / "last.pt", weights_only=False, map_location=self.dist.device)
         load_trainable_state(self.model, ck["model"])
         self.opt.load_state_dict(ck["opt"])
         self.sched.load_state_dict(ck["sched"])
-        torch.set_rng_state(ck["rng"])
+        set_rng_state(ck["rng"])
         return ck["state"]
 
 
@@ -162,7 +204,7 @@ class _DeepSpeedEngine:
 
     def save(self, ckpt_dir: Path, state: dict) -> None:
         self.engine.save_checkpoint(str(ckpt_dir / "deepspeed"), tag="last",
-                                    client_state={"state": state, "rng": torch.get_rng_state()})
+                                    client_state={"state": state, "rng": rng_state()})
         if self.dist.is_main:   # the marker resume looks for, written after every rank has saved
             _atomic_torch_save({"tag": "last"}, ckpt_dir / "last.pt")
 
@@ -170,7 +212,7 @@ class _DeepSpeedEngine:
         if not (ckpt_dir / "last.pt").is_file():
             return None
         _, client = self.engine.load_checkpoint(str(ckpt_dir / "deepspeed"), tag="last")
-        torch.set_rng_state(client["rng"])
+        set_rng_state(client["rng"])
         return client["state"]
 
 
@@ -181,9 +223,13 @@ def train(model: torch.nn.Module, cfg: TrainConfig, *, make_batches: Callable[[i
     """Train until max_epochs/max_steps or early stop; leaves the best weights in `model`.
 
     make_batches(epoch) -> list of index arrays (same on every rank; rank r takes every world_size-th);
-    batch_fn(indices) -> model kwargs; evaluate(model) -> metrics dict containing `metric`.
+    batch_fn(indices) -> model kwargs as CPU tensors (moved to the device here, in one place);
+    evaluate(model) -> metrics dict containing `metric`, and optionally `per_user` outcomes (kept for the best
+    step in `state.best_per_user`, not in the curve) and `serving` (dropped).
     """
     dist = dist or Dist()
+    device = torch.device(dist.device)
+    model.to(device)   # the engine's optimizer and DDP wrap the placed parameters
     if dist.world_size > 1 and cfg.backend == "single":
         raise ConfigError(f"train.backend=single but this job has {dist.world_size} ranks; set train.backend=ddp")
     ckpt_dir.mkdir(parents=True, exist_ok=True)
@@ -203,6 +249,8 @@ def train(model: torch.nn.Module, cfg: TrainConfig, *, make_batches: Callable[[i
         model.eval()
         m = evaluate(model) if dist.is_main else {}
         model.train()
+        per_user = m.pop("per_user", None)
+        m.pop("serving", None)
         score = torch.tensor([m.get(metric, 0.0)])
         if dist.world_size > 1:
             torch_dist.broadcast(score, 0)
@@ -210,6 +258,7 @@ def train(model: torch.nn.Module, cfg: TrainConfig, *, make_batches: Callable[[i
         state.curve.append({"step": state.step, "epoch": state.epoch, **m})
         if score > state.best_metric:
             state.best_metric, state.best_step, state.bad_evals = score, state.step, 0
+            state.best_per_user = {k: v.tolist() for k, v in per_user.items()} if per_user else {}
             if dist.is_main:
                 _atomic_torch_save(trainable_state(model), best)
         else:
@@ -226,10 +275,12 @@ def train(model: torch.nn.Module, cfg: TrainConfig, *, make_batches: Callable[[i
         for i in range(state.batch_in_epoch, len(batches)):
             t0 = time.perf_counter()
             batch = batch_fn(batches[i])
+            tokens = int(batch["attention_mask"].sum())   # on the CPU, before the copy: no device sync
+            batch = {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
             loss = engine.step(batch)
             state.train_seconds += time.perf_counter() - t0
             state.examples_seen += len(batches[i]) * dist.world_size
-            state.tokens_seen += int(batch["attention_mask"].sum()) * dist.world_size
+            state.tokens_seen += tokens * dist.world_size
             state.step += 1
             state.batch_in_epoch = i + 1
             bar.update(1)
@@ -254,7 +305,7 @@ def train(model: torch.nn.Module, cfg: TrainConfig, *, make_batches: Callable[[i
         torch_dist.barrier()   # rank 0 may still be writing best.pt
     state.rank_weight_sha256 = rank_weight_hashes(model, dist)   # last-step weights, every rank
     if best.is_file():
-        load_trainable_state(model, torch.load(best, weights_only=True))
+        load_trainable_state(model, torch.load(best, weights_only=True, map_location=device))
     return state
 
 

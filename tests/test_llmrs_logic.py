@@ -11,7 +11,7 @@ from scaling.data.dataset import Dataset
 from scaling.data.split import Examples
 from scaling.errors import DataError
 from scaling.llmrs.beam import title_beam_search, top_per_group
-from scaling.llmrs.evaluate import TitleItems
+from scaling.llmrs.title_items import TitleItems
 from scaling.llmrs.probes import item_names, shuffle_histories
 from scaling.llmrs.prompts import Prompts
 from scaling.llmrs.trie import TitleTrie

@@ -36,7 +36,7 @@ def top_per_group(group: torch.Tensor, score: torch.Tensor, k: int, n_groups: in
     order = o1[torch.argsort(group[o1], stable=True)]
     g = group[order]
     counts = torch.bincount(g, minlength=n_groups)
-    rank = torch.arange(len(order)) - (torch.cumsum(counts, 0) - counts)[g]
+    rank = torch.arange(len(order), device=g.device) - (torch.cumsum(counts, 0) - counts)[g]
     keep = rank < k
     return order[keep], g[keep], rank[keep]
 
@@ -49,17 +49,18 @@ def _cache_of(out):
 def title_beam_search(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, trie: TitleTrie, eos: int,
                       beam_size: int, constrained: bool) -> TitleBeams:
     """input_ids/attention_mask: (B, P) left-padded prompts."""
-    n_users = input_ids.shape[0]
+    n_users, dev = input_ids.shape[0], input_ids.device   # everything is allocated beside the inputs
+    trie = trie.to(dev)
     mask = attention_mask
     pos = (mask.cumsum(1) - 1).clamp(min=0)
     out = model(input_ids=input_ids, attention_mask=mask, position_ids=pos, use_cache=True, logits_to_keep=1)
     cache, last = _cache_of(out), pos[:, -1]
-    row_user = torch.arange(n_users)
-    row_node = torch.zeros(n_users, dtype=torch.long)
-    row_score = torch.zeros(n_users)
-    fin_user = torch.zeros(0, dtype=torch.long)
-    fin_score = torch.zeros(0)
-    fin_title = torch.zeros(0, dtype=torch.long)
+    row_user = torch.arange(n_users, device=dev)
+    row_node = torch.zeros(n_users, dtype=torch.long, device=dev)
+    row_score = torch.zeros(n_users, device=dev)
+    fin_user = torch.zeros(0, dtype=torch.long, device=dev)
+    fin_score = torch.zeros(0, device=dev)
+    fin_title = torch.zeros(0, dtype=torch.long, device=dev)
     for step in range(trie.max_len):
         logp = out.logits[:, -1].float().log_softmax(-1)
         if constrained:
@@ -67,7 +68,7 @@ def title_beam_search(model, input_ids: torch.Tensor, attention_mask: torch.Tens
         else:
             width = min(beam_size, logp.shape[1])
             tok = logp.topk(width, dim=1).indices.flatten()
-            r = torch.arange(len(row_node)).repeat_interleave(width)
+            r = torch.arange(len(row_node), device=dev).repeat_interleave(width)
             child = trie.lookup(row_node[r], tok)
         score = row_score[r] + logp[r, tok]
         n_ext = len(r)
@@ -80,18 +81,18 @@ def title_beam_search(model, input_ids: torch.Tensor, attention_mask: torch.Tens
         fin_score = torch.cat([fin_score[old], score[done]])
         fin_title = torch.cat([fin_title[old], trie.title_of(child[done])])
         live = ext[~ends]
-        if len(live) == 0 or step == trie.max_len - 1:
+        if len(live) == 0 or step == trie.max_len - 1:   # len() of a CUDA tensor syncs: once per token step
             break
         src = r[live]
         row_user, row_node, row_score = row_user[src], child[live], score[live]
         cache.reorder_cache(src)
-        mask = torch.cat([mask[src], torch.ones(len(src), 1, dtype=mask.dtype)], 1)
+        mask = torch.cat([mask[src], torch.ones(len(src), 1, dtype=mask.dtype, device=dev)], 1)
         last = last[src] + 1
         out = model(input_ids=tok[live][:, None], attention_mask=mask, position_ids=last[:, None], cache=cache,
                     use_cache=True)
         cache = _cache_of(out)
     idx, g, rank = top_per_group(fin_user, fin_score, beam_size, n_users)
-    titles = torch.full((n_users, beam_size), -1, dtype=torch.long)
-    scores = torch.full((n_users, beam_size), float("-inf"))
+    titles = torch.full((n_users, beam_size), -1, dtype=torch.long, device=dev)
+    scores = torch.full((n_users, beam_size), float("-inf"), device=dev)
     titles[g, rank], scores[g, rank] = fin_title[idx], fin_score[idx]
     return TitleBeams(titles, scores)

@@ -75,3 +75,14 @@ def llm_flops_per_example(llm: LoadedLLM, finetune: str, tokens: float, target_t
 def _tied(llm: LoadedLLM) -> bool:
     m = llm.model.get_base_model() if hasattr(llm.model, "get_base_model") else llm.model
     return m.get_input_embeddings().weight.data_ptr() == m.get_output_embeddings().weight.data_ptr()
+
+
+def llm_decode_flops_per_user(llm: LoadedLLM, prompt_tokens: float, title_tokens: float, beam_size: int) -> float:
+    """Forward FLOPs to recommend to one user by title beam search (2 per parameter per token it
+    processes; attention's context term left out): the prompt once through the body with the LM head on
+    its last position only (`logits_to_keep=1`), then each further title token (eos included, mean
+    `title_tokens` per title) for `beam_size` beams through body and head. An upper count: beams that
+    finish early drop out of the batch. The trie constraint adds only gathers over allowed tokens."""
+    body = llm.n_llm - llm.n_embedding - (0 if _tied(llm) else llm.n_head)
+    prefill = 2.0 * body * prompt_tokens + 2.0 * llm.n_head
+    return prefill + max(title_tokens - 1.0, 0.0) * beam_size * 2.0 * (body + llm.n_head)

@@ -5,7 +5,7 @@ A vocabulary-wide dense table per node (as the SID trie uses) would need nodes x
 hundreds of thousands of nodes times 49k-262k tokens — hence the sparse form here.
 
 Items that share a title (identically, or once cut to `max_title_tokens`) share one leaf: the trie
-holds *titles*; `title_items` maps each title back to its items (see `scaling.llmrs.evaluate`).
+holds *titles*; `title_items` maps each title back to its items (see `scaling.llmrs.title_items`).
 """
 from __future__ import annotations
 
@@ -43,15 +43,22 @@ class TitleTrie:
         self.start = torch.from_numpy(np.searchsorted(e[:, 0], np.arange(self.n_nodes + 1)))
         self.leaf_title = torch.tensor(leaf_title, dtype=torch.long)
         self.max_len = max(len(s) for s in title_of_seq)
+        self.mean_len = float(np.mean([len(s) for s in title_of_seq]))   # tokens per distinct title, eos included
+
+    def to(self, device) -> "TitleTrie":
+        """Move the edge arrays (in place; a no-op when already there). Built on the CPU, moved once."""
+        for name in ("edge_tok", "edge_child", "edge_key", "start", "leaf_title"):
+            setattr(self, name, getattr(self, name).to(device))
+        return self
 
     def children(self, nodes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """All edges out of `nodes` (R,): (row index into nodes, token, child node), each (E,)."""
         valid = nodes >= 0
         n = nodes.clamp(min=0)
         counts = torch.where(valid, self.start[n + 1] - self.start[n], 0)
-        row = torch.repeat_interleave(torch.arange(len(nodes)), counts)
+        row = torch.repeat_interleave(torch.arange(len(nodes), device=nodes.device), counts)
         first = torch.cumsum(counts, 0) - counts
-        idx = self.start[n][row] + torch.arange(len(row)) - first[row]
+        idx = self.start[n][row] + torch.arange(len(row), device=nodes.device) - first[row]
         return row, self.edge_tok[idx], self.edge_child[idx]
 
     def lookup(self, nodes: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:

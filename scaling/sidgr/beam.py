@@ -32,7 +32,7 @@ def _select(scores, logp, child, constrained, beam_size, n_users):
     k = min(beam_size, total.shape[1])
     top, flat = total.topk(k, dim=1)
     beams_now = total.shape[1] // w
-    src = (torch.arange(n_users)[:, None] * beams_now + flat // w).flatten()
+    src = (torch.arange(n_users, device=flat.device)[:, None] * beams_now + flat // w).flatten()
     val = (flat % w).flatten()
     return top.flatten(), src, val, k
 
@@ -44,14 +44,15 @@ def _cache_of(out):
 @torch.inference_mode()
 def beam_search(model, arch: str, input_ids: torch.Tensor, attention_mask: torch.Tensor, layout: TokenLayout,
                 trie: SIDTrie, beam_size: int, constrained: bool) -> BeamResult:
-    n_users = input_ids.shape[0]
+    n_users, dev = input_ids.shape[0], input_ids.device   # everything is allocated beside the inputs
+    trie = trie.to(dev)
     offsets, widths = layout.offsets, layout.widths
-    scores = torch.zeros(n_users)
-    node = torch.zeros(n_users, dtype=torch.long)
+    scores = torch.zeros(n_users, device=dev)
+    node = torch.zeros(n_users, dtype=torch.long, device=dev)
     if arch == "encdec":
         enc = model.get_encoder()(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         hidden, mask = enc, attention_mask
-        dec = torch.full((n_users, 1), PAD, dtype=torch.long)
+        dec = torch.full((n_users, 1), PAD, dtype=torch.long, device=dev)
         for d, (off, w) in enumerate(zip(offsets, widths)):
             logits = model(encoder_outputs=BaseModelOutput(last_hidden_state=hidden), attention_mask=mask,
                            decoder_input_ids=dec, use_cache=False).logits[:, -1, off:off + w]
@@ -61,8 +62,8 @@ def beam_search(model, arch: str, input_ids: torch.Tensor, attention_mask: torch
             dec = torch.cat([dec[src], (val + off)[:, None]], 1)
             hidden, mask = hidden[src], mask[src]   # rows follow their beams (all rows of a user are equal)
     else:
-        ids = torch.cat([input_ids, torch.full((n_users, 1), BOS)], 1)
-        mask = torch.cat([attention_mask, torch.ones(n_users, 1, dtype=attention_mask.dtype)], 1)
+        ids = torch.cat([input_ids, torch.full((n_users, 1), BOS, device=dev)], 1)
+        mask = torch.cat([attention_mask, torch.ones(n_users, 1, dtype=attention_mask.dtype, device=dev)], 1)
         pos = (mask.cumsum(1) - 1).clamp(min=0)
         out = model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True, logits_to_keep=1)
         cache, last = _cache_of(out), pos[:, -1]
@@ -75,7 +76,7 @@ def beam_search(model, arch: str, input_ids: torch.Tensor, attention_mask: torch
                 break
             cache.reorder_cache(src)                # also grows 1 -> k rows per user after the first digit
             mask, last = mask[src], last[src]
-            mask = torch.cat([mask, torch.ones(len(src), 1, dtype=mask.dtype)], 1)
+            mask = torch.cat([mask, torch.ones(len(src), 1, dtype=mask.dtype, device=dev)], 1)
             last = last + 1
             out = model(input_ids=(val + off)[:, None], attention_mask=mask, position_ids=last[:, None],
                         cache=cache, use_cache=True)

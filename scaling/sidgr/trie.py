@@ -25,6 +25,11 @@ class SIDTrie:
             self.next.append(torch.from_numpy(table))
             parent = child
 
+    def to(self, device) -> "SIDTrie":
+        """Move the tables (in place; a no-op when already there). Built on the CPU, moved once."""
+        self.next = [t.to(device) for t in self.next]
+        return self
+
     def step(self, depth: int, node: torch.Tensor) -> torch.Tensor:
         """(N,) node ids at `depth` (-1 = off the trie) -> (N, W_depth) child ids (-1 = not a real prefix)."""
         rows = self.next[depth][node.clamp(min=0)]
