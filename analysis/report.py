@@ -12,9 +12,13 @@ from analysis.load import run_label
 from analysis.plots import plot_runs, plot_scaling
 from analysis.study import Curve, comparison_curves, study
 
-LABELS = {"recommender": "SID-GR recommender (non-embedding params)", "encoder": "SID-GR text encoder params",
+LABELS_BY_AXIS = {"recommender": "SID-GR recommender (non-embedding params)", "encoder": "SID-GR text encoder params",
           "tokenizer": "SID-GR tokenizer params", "llm": "LLM-as-RS LLM params",
           "lora": "LLM-as-RS trainable (LoRA) params"}
+
+
+def label(c: Curve) -> str:
+    return LABELS_BY_AXIS.get(c.axis, f"group '{c.axis}' ({c.x})")
 
 
 def _fmt_ci(v, ci):
@@ -24,7 +28,7 @@ def _fmt_ci(v, ci):
 def curve_table(c: Curve) -> str:
     ci = c.boot.ci()
     rows = [f"| {p} | {_fmt_ci(v, ci[p])} |" for p, v in c.fit.params.items()]
-    lines = [f"### {LABELS[c.axis]}", "",
+    lines = [f"### {label(c)}", "",
              f"{len(c.n)} runs, {np.unique(c.n).size} sizes ({c.n.min():.3g}-{c.n.max():.3g}); metric `{c.metric}`; "
              f"sizes in units of {c.fit.scales[0]:.4g} parameters.", "",
              f"Law `{c.fit.law.formula}`: RMSE {c.fit.rmse:.4g}, AIC {c.fit.aic:.1f} "
@@ -43,17 +47,25 @@ def curve_table(c: Curve) -> str:
 
 
 def write_report(results: str | Path, out: str | Path, metric: str = "test/recall@10", n_boot: int = 1000) -> Path:
-    from analysis.load import load_runs
+    from analysis.load import load_results
 
-    df = load_runs(results)
+    df = load_results(results)
+    table = df.attrs.get("kind") == "table"
+    if table:
+        metric = "metric"
     out = Path(out)
     (out / "figures").mkdir(parents=True, exist_ok=True)
     curves, comp, notes = study(df, metric, n_boot)
-    parts = ["# gr-scaling report", "", f"Results: `{results}` — {len(df)} finished runs. Metric: `{metric}`. "
+    what = "rows of a results table" if table else "finished runs"
+    parts = ["# gr-scaling report", "", f"Results: `{results}` — {len(df)} {what}. Metric: `{metric}`. "
              f"Intervals: bootstrap over runs ({n_boot} resamples, BCa).", ""]
+    skipped = df.attrs.get("skipped", [])
+    if skipped:
+        parts += [f"## Skipped records ({len(skipped)})", "", "These run records could not be read and are left out "
+                  "(nothing was changed in them):", "", *[f"- {s}" for s in skipped], ""]
     for c in curves:
         plot_scaling([{"n": c.n, "y": c.y, "boot": c.boot, "label": c.axis, "sat": c.sat}],
-                     LABELS[c.axis], metric, f"{metric} vs {c.axis} size", out / "figures" / c.axis)
+                     label(c), metric, f"{metric} vs {c.axis} size", out / "figures" / c.axis)
         parts.append(curve_table(c))
     if comp is not None:
         sid, llm = comparison_curves({c.axis: c for c in curves})
@@ -61,8 +73,8 @@ def write_report(results: str | Path, out: str | Path, metric: str = "test/recal
                       {"n": llm.n, "y": llm.y, "boot": llm.boot, "label": f"LLM-as-RS ({llm.x})"}],
                      "parameters", metric, "SID-GR vs LLM-as-RS", out / "figures" / "comparison")
         parts += ["## SID-GR vs LLM-as-RS", "",
-                  f"SID-GR ({LABELS[sid.axis]}) ceiling R0 = {_fmt_ci(comp.sid_r0, comp.sid_r0_ci)}; LLM-as-RS "
-                  f"({LABELS[llm.axis]}) at its largest size "
+                  f"SID-GR ({label(sid)}) ceiling R0 = {_fmt_ci(comp.sid_r0, comp.sid_r0_ci)}; LLM-as-RS "
+                  f"({label(llm)}) at its largest size "
                   f"({comp.llm_largest_size:.3g}) = {comp.llm_at_largest:.4f}: relative improvement "
                   f"{_fmt_ci(comp.rel_improvement, comp.rel_improvement_ci)}; LLM-as-RS passes the SID-GR ceiling at "
                   f"{comp.overtake_size:.3g} parameters (95% CI {comp.overtake_ci[0]:.3g}-{comp.overtake_ci[1]:.3g}).",
@@ -76,7 +88,7 @@ def write_report(results: str | Path, out: str | Path, metric: str = "test/recal
                      **{k: float(v) for k, v in c.fit.params.items()}, "at_bounds": list(c.fit.at_bounds),
                      "saturation": c.sat.describe()} for c in curves}
     (out / "fits.json").write_text(json.dumps(fits, indent=1))
-    if len(df) and metric in df:
+    if len(df) and metric in df and not table:
         runs = df.sort_values(["paradigm", "n_llm"] if "n_llm" in df else ["paradigm"])
         pop = f"{metric.split('/')[0]}/popular/{metric.split('/', 1)[1]}"
         base = runs[pop].astype(float).tolist() if pop in runs else None
@@ -85,7 +97,7 @@ def write_report(results: str | Path, out: str | Path, metric: str = "test/recal
         parts += ["## Every run", "", "Each finished run's metric"
                   + (" beside most-popular on the same users (black tick)." if base is not None else "."), "",
                   "![runs](figures/runs.png)", ""]
-    cols = [c for c in ("paradigm", "model.preset", "encoder.name", "tokenizer.kind", "tokenizer.levels",
+    cols = [c for c in ("group", "size", "seed", "metric")] if table else [c for c in ("paradigm", "model.preset", "encoder.name", "tokenizer.kind", "tokenizer.levels",
                         "tokenizer.width", "llm.name", "llm.finetune", "llm.lora_r", "llm.probe", "seed",
                         "n_rs_non_embedding", "n_llm", "n_qt", "n_trainable", metric) if c in df]
     parts += ["## Runs", "", _markdown_table(df[cols]) if cols else "(none)", ""]

@@ -65,6 +65,12 @@ def fit_curve(df: pd.DataFrame, axis: str, metric: str = "test/recall@10", n_boo
     if metric not in runs:
         raise AnalysisError(f"metric '{metric}' is not in the runs table; columns with '@' are: "
                             f"{', '.join(c for c in df.columns if '@' in c)}")
+    return curve_from(axis, paradigm, x, metric, runs, n_boot, frac, seed)
+
+
+def curve_from(axis: str, paradigm: str, x: str, metric: str, runs: pd.DataFrame, n_boot: int = 1000,
+               frac: float = 0.01, seed: int = 0) -> Curve:
+    """Fit, bootstrap, saturation and extrapolation check of one set of runs (x -> metric)."""
     n, y = runs[x].to_numpy(float), runs[metric].to_numpy(float)
     f = fit_arrays("power_floor", [n], y)
     b = bootstrap(f, [n], y, n=n_boot, seed=seed)
@@ -79,8 +85,23 @@ def comparison_curves(by: dict) -> tuple[Curve | None, Curve | None]:
     return by.get("recommender") or by.get("encoder"), by.get("llm") or by.get("lora")
 
 
+def table_curves(df: pd.DataFrame, n_boot: int = 1000) -> tuple[list[Curve], list[str]]:
+    """A minimal results table (size, metric[, seed, group]): one curve per group with >= 3 sizes."""
+    curves, notes = [], []
+    for group, runs in df.groupby("group", sort=True):
+        if runs["size"].nunique() < 3:
+            notes.append(f"group '{group}': {runs['size'].nunique()} distinct sizes; a 3-parameter law needs >= 3")
+            continue
+        curves.append(curve_from(str(group), "table", "size", "metric", runs, n_boot))
+    return curves, notes
+
+
 def study(df: pd.DataFrame, metric: str = "test/recall@10", n_boot: int = 1000) -> tuple[list[Curve], Comparison | None, list[str]]:
-    """Every axis with enough runs -> a Curve; skipped axes come back as one-line notes."""
+    """Every axis with enough runs -> a Curve; skipped axes come back as one-line notes. A minimal results
+    table (`analysis.load_results` of a size,metric CSV) gives one curve per group instead."""
+    if df.attrs.get("kind") == "table":
+        curves, notes = table_curves(df, n_boot)
+        return curves, None, notes
     curves, notes = [], []
     for axis in AXES:
         try:

@@ -14,9 +14,18 @@ def _run(args) -> None:
     from scaling.distributed import init_from_env, shutdown
 
     cfg = config.load(args.config, args.overrides)
+    if args.quiet:   # no progress bars (ours, transformers' weight loading, the Hub's) and no log lines
+        import os
+
+        from transformers.utils import logging as hf_logging
+
+        os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
     dist = init_from_env()      # under torchrun: one rank of a DDP / DeepSpeed run
     try:
-        out = run(cfg, args.runs_dir, args.cache_dir, args.data_dir, progress=not args.quiet, dist=dist)
+        out = run(cfg, args.runs_dir, args.cache_dir, args.data_dir, progress=not args.quiet, dist=dist,
+                  log=(lambda *_: None) if args.quiet else print)
     finally:
         shutdown()
     if dist.is_main:
@@ -67,9 +76,10 @@ def _analysis(fn):
 
 @_analysis
 def _fit(args) -> None:
-    from analysis import load_runs, study
+    from analysis import load_results, study
 
-    curves, comp, notes = study(load_runs(args.results), args.metric, args.n_boot)
+    df = load_results(args.results)
+    curves, comp, notes = study(df, args.metric, args.n_boot)
     for c in curves:
         ci = c.boot.ci()
         print(f"{c.axis:12s} {c.fit.law.formula}: " + ", ".join(
@@ -80,13 +90,19 @@ def _fit(args) -> None:
               f"[{comp.rel_improvement_ci[0]:+.1%}, {comp.rel_improvement_ci[1]:+.1%}]")
     for n in notes:
         print("not fitted:", n)
+    for s in df.attrs.get("skipped", []):
+        print("skipped record:", s)
 
 
 @_analysis
 def _report(args) -> None:
     from analysis.report import write_report
 
-    print(write_report(args.results, args.out or f"{args.results}/report", args.metric, args.n_boot))
+    from pathlib import Path
+
+    res = Path(args.results)
+    default = res / "report" if res.is_dir() else res.with_name(res.stem + "-report")
+    print(write_report(args.results, args.out or default, args.metric, args.n_boot))
 
 
 def _sweep(args) -> None:
@@ -127,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="one run: gr-scaling run [--config F.yaml] key=value ...")
     r.add_argument("--config", default=None)
-    r.add_argument("--quiet", action="store_true")
+    r.add_argument("--quiet", action="store_true", help="no progress bars or log lines; print only the run directory")
     r.add_argument("overrides", nargs="*", help="e.g. model.preset=grid tokenizer.width=256")
     paths(r)
     r.set_defaults(fn=_run)
@@ -146,14 +162,16 @@ def build_parser() -> argparse.ArgumentParser:
     pr = sub.add_parser("presets", help="recommender size presets and their parameter counts")
     pr.set_defaults(fn=_presets)
 
-    for name, fn, text in (("fit", _fit, "fit scaling laws over a results directory"),
+    for name, fn, text in (("fit", _fit, "fit scaling laws over a results directory or table (.csv/.parquet)"),
                            ("report", _report, "Markdown/HTML report with figures (also writes the plots)"),
                            ("plot", _report, "write the scaling plots (same as report)")):
         a = sub.add_parser(name, help=text)
-        a.add_argument("results")
+        a.add_argument("results", help="a results directory, a `sweep collect` table, or a CSV/Parquet with "
+                                       "columns size,metric[,seed,group]")
         a.add_argument("--metric", default="test/recall@10")
         a.add_argument("--n-boot", type=int, default=1000)
-        a.add_argument("--out", default=None, help="report directory (default: RESULTS/report)")
+        a.add_argument("--out", default=None, help="report directory (default: RESULTS/report, or "
+                                                   "TABLE-report beside a table)")
         a.set_defaults(fn=fn)
 
     sw = sub.add_parser("sweep", help="grids -> runs on an executor; status, collect, cancel")

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from scaling.data.dataset import PUBLISHED_COUNTS, Dataset
-from scaling.data.parse import open_text, read_jsonl, read_loose_json_lines, read_sequences
+from scaling.data.parse import iter_lines, read_jsonl, read_loose_json_lines, read_sequences
 from scaling.errors import DataError
 
 AMAZON_FOLDERS = {"beauty": "amazon2014-beauty", "sports": "amazon2014-sports", "toys": "amazon2014-toys"}
@@ -43,8 +43,11 @@ def load_amazon_p5(folder: Path, name: str, check_counts: bool = True) -> Datase
                                        folder / "items.jsonl.gz")
     if not maps_path.is_file():
         raise DataError(f"{maps_path}: item map not found (needed to map P5 ids to ASINs)")
-    with open_text(maps_path) as f:
-        id2item = json.load(f)["id2item"]
+    try:
+        id2item = json.loads("".join(line for _, line in iter_lines(maps_path)))["id2item"]
+    except (json.JSONDecodeError, KeyError, TypeError) as e:
+        raise DataError(f"{maps_path}: not a P5 datamaps file with an 'id2item' map ({type(e).__name__}); "
+                        "restore the file") from None
     users, seqs = read_sequences(seq_path, known_items=set(id2item), integer_ids=True)
     seqs = [[id2item[i] for i in s] for s in seqs]
     items = {}
@@ -92,7 +95,10 @@ def load_simple(folder: Path) -> Dataset:
     items = {}
     for n, r in enumerate(rows, 1):
         if "item_id" not in r:
-            raise DataError(f"{folder / 'items.jsonl'}:{n}: missing 'item_id'")
+            raise DataError(f"{folder / 'items.jsonl'}: object {n}: missing 'item_id'")
+        if str(r["item_id"]) in items:
+            raise DataError(f"{folder / 'items.jsonl'}: object {n}: duplicate item_id {r['item_id']!r}; "
+                            "give each item one line")
         items[str(r["item_id"])] = r
     users, seqs = read_sequences(folder / "sequences.txt", known_items=set(items))
     return _build(folder.name, users, seqs, items)

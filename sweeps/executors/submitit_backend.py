@@ -2,6 +2,7 @@
 parallelism cap). Arguments travel pickled in submitit's folder, never through a shell command line."""
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -31,6 +32,10 @@ class SubmititExecutor(Executor):
         if not calls:
             return []
         if self.name == "slurm":
+            missing = [c for c in ("sbatch", "srun", "sacct") if shutil.which(c) is None]
+            if missing:   # else submitit ends in 'RuntimeError: Could not detect "srun"'
+                raise ConfigError(f"--executor slurm: no SLURM on this machine ({', '.join(missing)} not on PATH); "
+                                  "submit from a cluster login node, or use --executor local or inline here")
             check_partition(self.profile, self.profile_path)
         ex = self._executor()
         try:
