@@ -52,8 +52,15 @@ class Bootstrap:
 
 
 def bootstrap(fit: Fit, sizes: list, y, n: int = 1000, method: str = "cases", groups=None,
-              seed: int = 0) -> Bootstrap:
+              seed: int = 0, draw_y=None, sigma=None) -> Bootstrap:
+    """`method`: `cases` (resample runs, or whole `groups`), `residual`, or `hierarchical`: the design (sizes)
+    stays; at each size the runs (seeds) there are resampled, and each chosen run's metric is redrawn by
+    `draw_y(rng)` (one value per run: the mean over a resample of that run's own evaluation users, see
+    `analysis.outcomes.user_resampler`), so both noise sources — seeds and evaluation users — enter the
+    interval. `sigma`: per-point standard errors for a weighted refit (as the fit was made)."""
     rng = np.random.default_rng(seed)
+    if method == "hierarchical":
+        return _hierarchical(fit, sizes, y, n, rng, draw_y, sigma)
     sizes = [np.asarray(s, float) for s in sizes]
     y = np.asarray(y, float)
     fitted = fit.predict(*sizes)
@@ -90,3 +97,27 @@ def bootstrap(fit: Fit, sizes: list, y, n: int = 1000, method: str = "cases", gr
                 pass
         jack = np.array(rows) if len(rows) == len(members) else None
     return Bootstrap(fit, np.array(out).reshape(-1, k), failed, jack)
+
+
+def _hierarchical(fit: Fit, sizes: list, y, n: int, rng: np.random.Generator, draw_y, sigma) -> Bootstrap:
+    if draw_y is None:
+        raise ValueError("hierarchical bootstrap needs draw_y (per-user outcomes of every run)")
+    sizes = [np.asarray(s, float) for s in sizes]
+    _, at = np.unique(sizes[0], return_inverse=True)
+    members = [np.flatnonzero(at == g) for g in range(at.max() + 1)]
+    sig = None if sigma is None else np.asarray(sigma, float)
+    out, failed = [], 0
+    for _ in range(n):
+        idx = np.concatenate([m[rng.integers(0, len(m), len(m))] for m in members])   # seeds within each size
+        yb = draw_y(rng)[idx]                                                          # users within each run
+        if np.ptp(yb) == 0:
+            failed += 1
+            continue
+        try:
+            r = fit_arrays(fit.law, [s[idx] for s in sizes], yb, starts=[fit.theta], scales=fit.scales, check=False,
+                           sigma=None if sig is None else sig[idx])
+        except Exception:   # noqa: BLE001 - a resample that cannot be fitted is counted, not fatal
+            failed += 1
+            continue
+        out.append(r.theta)
+    return Bootstrap(fit, np.array(out).reshape(-1, len(fit.law.params)), failed, None)

@@ -82,7 +82,9 @@ def _starts(law: Law, y: np.ndarray) -> list[np.ndarray]:
 
 
 def fit_arrays(law: Law | str, sizes: list, y, loss: str = "soft_l1", starts: list | None = None,
-               scales: tuple | None = None, check: bool = True) -> Fit:
+               scales: tuple | None = None, check: bool = True, sigma=None) -> Fit:
+    """`sigma`: each point's standard error (e.g. its sampling error over evaluation users). Given, the fit is
+    weighted least squares (residual / sigma, plain squared loss): a point measured on few users pulls less."""
     law = LAWS[law] if isinstance(law, str) else law
     sizes = [np.asarray(s, float) for s in sizes]
     y = np.asarray(y, float)
@@ -90,11 +92,16 @@ def fit_arrays(law: Law | str, sizes: list, y, loss: str = "soft_l1", starts: li
         check_input(law, sizes, y)
     scales = scales or _scales(law, sizes)
     xs = [s / c for s, c in zip(sizes, scales)]
-    f_scale = max(float(np.std(y)) * 0.5, 1e-6)   # soft-L1 switches to linear beyond ~half a std
+    if sigma is not None:
+        w = 1.0 / np.maximum(np.asarray(sigma, float), 1e-12)
+        resid, loss, f_scale = (lambda t: (law(t, *xs) - y) * w), "linear", 1.0
+    else:
+        f_scale = max(float(np.std(y)) * 0.5, 1e-6)   # soft-L1 switches to linear beyond ~half a std
+        resid = lambda t: law(t, *xs) - y   # noqa: E731
     best = None
     for x0 in starts if starts is not None else _starts(law, y):
         try:
-            r = least_squares(lambda t: law(t, *xs) - y, x0, bounds=(law.lower, law.upper), loss=loss,
+            r = least_squares(resid, x0, bounds=(law.lower, law.upper), loss=loss,
                               f_scale=f_scale, method="trf", max_nfev=2000)
         except ValueError:
             continue

@@ -39,7 +39,32 @@ def _read_record(d: Path, status: str) -> dict:
         if not isinstance(obj, dict):
             raise ValueError(f"{f}: expected a JSON object, got {type(obj).__name__}")
         row.update(_flatten(obj, prefix))
+    if (d / "outcomes.npz").is_file():
+        row.update(user_intervals(d))
     return row
+
+
+INTERVAL_METRICS = ("recall@5", "recall@10", "ndcg@5", "ndcg@10")
+
+
+def user_intervals(d: Path) -> dict:
+    """From a run's per-user outcomes: `<set>/n_users` and each metric's 95% interval over users as
+    `<set>/<metric>.lo` / `.hi` (and most-popular's, `<set>/popular/<metric>.lo` / `.hi`)."""
+    from analysis.outcomes import per_user, read_outcomes, user_interval
+
+    out = {}
+    try:
+        outcomes = read_outcomes(d)
+    except AnalysisError as e:
+        raise ValueError(str(e)) from None
+    for s, f in outcomes.items():
+        out[f"{s}/n_users"] = int(len(f["user"]))
+        for m in INTERVAL_METRICS:
+            for field, prefix in (("rank", ""), ("popular_rank", "popular/")):
+                if field in f and (field == "rank" or int(m.split("@")[1]) <= 10):
+                    lo, hi = user_interval(per_user(f[field], m))
+                    out[f"{s}/{prefix}{m}.lo"], out[f"{s}/{prefix}{m}.hi"] = lo, hi
+    return out
 
 
 def load_runs(path: str | Path, include_unfinished: bool = False, warn=None) -> pd.DataFrame:

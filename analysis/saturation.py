@@ -32,13 +32,26 @@ class Saturation:
 
     def describe(self) -> str:
         if self.unidentified:
-            return (f"not identified: the fit pinned {', '.join(self.unidentified)} at a bound, so these runs do not "
-                    "determine a ceiling or where the curve saturates (add sizes, seeds or longer training)")
+            return (f"not identified: these runs do not determine {', '.join(self.unidentified)} (pinned at a bound, or "
+                    "an interval that runs to one), so they do not determine a ceiling or where the curve saturates "
+                    "(add sizes, seeds, evaluation users or longer training; `gr-scaling suggest` ranks them)")
         if not self.within_range:
             return (f"no saturation within the range (N* = {self.size:.3g} > largest size {self.max_observed:.3g}; "
                     f"95% CI {self.ci[0]:.3g}-{self.ci[1]:.3g})")
         return (f"saturates at N* = {self.size:.3g} (95% CI {self.ci[0]:.3g}-{self.ci[1]:.3g}): past it one more "
                 f"doubling gains < {self.frac:.0%} of R0")
+
+
+def unidentified(boot: Bootstrap, level: float = 0.95) -> list[str]:
+    """Parameters the runs do not determine: pinned at a bound by the fit, or whose bootstrap interval runs to
+    a bound of the law (a report prints 'not identified' for them instead of that interval)."""
+    ci, law = boot.ci(level), boot.fit.law
+    out = list(boot.fit.at_bounds)
+    for p, lo, hi in zip(law.params, law.lower, law.upper):
+        tol = 1e-3 * (hi - lo)
+        if p not in out and (ci[p][0] <= lo + tol or ci[p][1] >= hi - tol):
+            out.append(p)
+    return out
 
 
 def saturation(boot: Bootstrap, max_observed: float, frac: float = 0.01, level: float = 0.95) -> Saturation:
@@ -48,7 +61,7 @@ def saturation(boot: Bootstrap, max_observed: float, frac: float = 0.01, level: 
     scale = fit.scales[0]
     n_star = doubling_gain_size(*fit.theta, frac) * scale
     ci = boot.derived_ci(lambda t: doubling_gain_size(*t, frac) * scale, level)
-    return Saturation(n_star, ci, frac, float(max_observed), tuple(fit.at_bounds))
+    return Saturation(n_star, ci, frac, float(max_observed), tuple(unidentified(boot, level)))
 
 
 @dataclass

@@ -4,6 +4,7 @@ point, an extrapolation check, and the comparison of the two paradigms."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,7 +12,9 @@ import pandas as pd
 from analysis.bootstrap import Bootstrap, bootstrap
 from analysis.errors import AnalysisError
 from analysis.fit import Fit, fit_arrays
-from analysis.saturation import Comparison, Extrapolation, Saturation, compare, extrapolation_check, saturation
+from analysis.outcomes import fit_with_user_noise, per_user, read_outcomes
+from analysis.saturation import (Comparison, Extrapolation, Saturation, compare, extrapolation_check, saturation,
+                                 unidentified)
 
 # axis name -> (paradigm, size column, prefix of the config keys that define the size). Every other
 # config key must be equal within a curve: e.g. LLM-as-RS probes, full vs LoRA, dtype split the llm axis.
@@ -38,6 +41,15 @@ class Curve:
     sat: Saturation
     extrapolation: Extrapolation | None = None
     runs: list = field(default_factory=list)
+    noise: str = "runs"                         # what the interval resamples: "users+seeds" or "runs"
+    sigma: np.ndarray | None = None             # each point's sampling error over its evaluation users
+    lo: np.ndarray | None = None                # each point's 95% interval over users
+    hi: np.ndarray | None = None
+    seed_sd: float | None = None                # pooled sd of the metric between seeds of one size
+
+    def unidentified(self, level: float = 0.95) -> list[str]:
+        """Parameters the runs do not determine (see analysis.saturation.unidentified)."""
+        return unidentified(self.boot, level)
 
 
 def axis_runs(df: pd.DataFrame, axis: str) -> pd.DataFrame:
@@ -46,7 +58,7 @@ def axis_runs(df: pd.DataFrame, axis: str) -> pd.DataFrame:
     sub = df[df.get("paradigm", pd.Series(dtype=str)) == paradigm]
     if sub.empty or x not in sub:
         return sub.iloc[0:0]
-    cfg_cols = [c for c in sub.columns if "." in c and not c.startswith(("timing.", section))
+    cfg_cols = [c for c in sub.columns if "." in c and not c.startswith(("timing.", "serving.", section))
                 and "/" not in c and c != "seed"]
     best = sub.iloc[0:0]
     for _, g in sub.groupby([sub[c].astype(str) for c in cfg_cols] if cfg_cols else [np.zeros(len(sub))]):
@@ -72,11 +84,34 @@ def curve_from(axis: str, paradigm: str, x: str, metric: str, runs: pd.DataFrame
                frac: float = 0.01, seed: int = 0) -> Curve:
     """Fit, bootstrap, saturation and extrapolation check of one set of runs (x -> metric)."""
     n, y = runs[x].to_numpy(float), runs[metric].to_numpy(float)
-    f = fit_arrays("power_floor", [n], y)
-    b = bootstrap(f, [n], y, n=n_boot, seed=seed)
+    lo_col = f"{metric}.lo"
+    have_users = ("path" in runs and "popular/" not in metric and lo_col in runs and runs[lo_col].notna().all()
+                  and all((Path(p) / "outcomes.npz").is_file() for p in runs["path"]))
+    lo = hi = None
+    if have_users:
+        # Per-user outcomes: a fit weighted by each point's sampling error, and an interval that resamples
+        # seeds within each size and evaluation users within each run (both noise sources).
+        which, name = metric.split("/", 1)
+        values = [per_user(read_outcomes(p)[which]["rank"], name) for p in runs["path"]]
+        f, b, sigma, lo, hi = fit_with_user_noise("power_floor", n, values, n_boot, seed)
+        y = np.array([v.mean() for v in values])
+    else:
+        sigma = None
+        f = fit_arrays("power_floor", [n], y)
+        b = bootstrap(f, [n], y, n=n_boot, seed=seed)
     ex = extrapolation_check("power_floor", n, y) if np.unique(n).size >= 5 else None
     return Curve(axis, paradigm, x, metric, n, y, f, b, fit_arrays("power", [n], y, check=False),
-                 saturation(b, n.max(), frac), ex, runs["run_id"].tolist())
+                 saturation(b, n.max(), frac), ex, runs["run_id"].tolist(),
+                 noise="users+seeds" if have_users else "runs", sigma=sigma, lo=lo, hi=hi, seed_sd=seed_spread(n, y))
+
+
+def seed_spread(n: np.ndarray, y: np.ndarray) -> float | None:
+    """Pooled standard deviation of the metric among runs of the same size (seeds); None with one run per size."""
+    groups = [y[n == s] for s in np.unique(n)]
+    dof = sum(len(g) - 1 for g in groups)
+    if dof == 0:
+        return None
+    return float(np.sqrt(sum(((g - g.mean()) ** 2).sum() for g in groups) / dof))
 
 
 def comparison_curves(by: dict) -> tuple[Curve | None, Curve | None]:

@@ -59,6 +59,31 @@ def test_run_record_is_complete(real_run):
     assert not list(out.rglob(".*tmp*"))                    # no temp files left behind
 
 
+def test_per_user_outcomes_recompute_the_metrics(real_run):
+    """outcomes.npz: every evaluation user's target rank; any Recall@k/NDCG@k (k <= beam) recomputes from it."""
+    from analysis.outcomes import per_user, read_outcomes
+
+    cfg, runs, out, _ = real_run
+    m = json.loads((out / "metrics.json").read_text())
+    o = read_outcomes(out)
+    for s in ("valid", "test"):
+        assert len(o[s]["user"]) == len(o[s]["rank"]) == len(o[s]["popular_rank"]) > 0
+        assert len(set(o[s]["user"].tolist())) == len(o[s]["user"])
+        for metric in ("recall@5", "recall@10", "ndcg@5", "ndcg@10"):
+            assert per_user(o[s]["rank"], metric).mean() == pytest.approx(m[f"{s}/{metric}"], abs=1e-12)
+            assert per_user(o[s]["popular_rank"], metric).mean() == pytest.approx(m[f"{s}/popular/{metric}"], abs=1e-12)
+        assert o[s]["rank"].max() <= cfg.eval.beam_size
+
+
+def test_serving_cost_is_recorded(real_run):
+    cfg, runs, out, _ = real_run
+    s = json.loads((out / "serving.json").read_text())
+    t = json.loads((out / "timing.json").read_text())
+    assert s["device"] == "cpu" and t["device"] == "cpu" and s["users"] == 5000 and s["users_per_s"] > 0
+    assert s["decode_flops_per_user"] > 0 and s["peak_memory_bytes"] > 0 and s["beam_size"] == cfg.eval.beam_size
+    assert t["train_device_seconds"] > 0
+
+
 def test_finished_run_is_not_redone(real_run, shared_cache):
     cfg, runs, out, seconds = real_run
     before = (out / "metrics.json").stat().st_mtime_ns

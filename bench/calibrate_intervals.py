@@ -1,0 +1,99 @@
+"""Calibration of the fit intervals on synthetic studies with a known law: how often does each method's 95%
+interval for R0, A, a cover the truth, and how wide is it?
+
+Each study: sizes N (5 by default), `seeds` runs per size, each run scored on `users` evaluation users whose
+hits are drawn at the law's rate (plus a per-seed offset of sd `seed_sd` when seeds > 1). Methods:
+- runs:  the old way: unweighted fit, bootstrap over runs only (never over users);
+- users: weighted fit + hierarchical bootstrap (seeds within sizes, users within runs), analysis.outcomes.
+
+    python bench/calibrate_intervals.py [--studies 100] [--users 500] [--seeds 1] [--boot 200]
+Prints figures; asserts nothing (tests/test_uncertainty.py holds the acceptance checks).
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from analysis.bootstrap import bootstrap
+from analysis.fit import fit_arrays
+from analysis.outcomes import fit_with_user_noise
+
+SIZES = np.array([1e5, 4e5, 1.6e6, 6.4e6, 2.56e7])
+
+
+def truth_scaled(r0: float, a_raw: float, alpha: float, sizes: np.ndarray) -> dict:
+    """The law's parameters in the fit's units (sizes divided by their geometric mean)."""
+    s = float(np.exp(np.log(sizes).mean()))
+    return {"R0": r0, "A": a_raw * s ** -alpha, "a": alpha}
+
+
+def simulate(rng, sizes, r0, a_raw, alpha, users, seeds, seed_sd):
+    """(n per run, per-user 0/1 values per run)."""
+    n, values = [], []
+    for s in sizes:
+        p = r0 - a_raw * s ** -alpha
+        for _ in range(seeds):
+            q = float(np.clip(p + (rng.normal(0, seed_sd) if seeds > 1 else 0.0), 1e-4, 1))
+            n.append(s)
+            values.append((rng.random(users) < q).astype(float))
+    return np.array(n), values
+
+
+def study_intervals(method: str, n, values, n_boot: int, seed: int):
+    if method == "users":
+        f, b, *_ = fit_with_user_noise("power_floor", n, values, n_boot, seed)
+    else:
+        y = np.array([v.mean() for v in values])
+        f = fit_arrays("power_floor", [n], y)
+        b = bootstrap(f, [n], y, n=n_boot, seed=seed)
+    return f, b, b.ci()
+
+
+def calibrate(studies: int, users: int, seeds: int, n_boot: int, r0=0.06, a_raw=None, alpha=0.5, seed_sd=0.003,
+              sizes=SIZES, methods=("runs", "users"), seed=0) -> dict:
+    a_raw = a_raw if a_raw is not None else 0.04 * sizes[0] ** alpha   # y(smallest) = r0 - 0.04
+    truth = truth_scaled(r0, a_raw, alpha, sizes)
+    rng = np.random.default_rng(seed)
+    res = {m: {"cover": {p: 0 for p in truth}, "width": {p: [] for p in truth}, "n": 0} for m in methods}
+    for i in range(studies):
+        n, values = simulate(rng, sizes, r0, a_raw, alpha, users, seeds, seed_sd)
+        for m in methods:
+            try:
+                _, _, ci = study_intervals(m, n, values, n_boot, i)
+            except Exception:   # noqa: BLE001 - a study that cannot be fitted counts as not covering
+                res[m]["n"] += 1
+                continue
+            res[m]["n"] += 1
+            for p, t in truth.items():
+                lo, hi = ci[p]
+                res[m]["cover"][p] += int(lo <= t <= hi)
+                res[m]["width"][p].append(hi - lo)
+    return {m: {"coverage": {p: r["cover"][p] / max(r["n"], 1) for p in truth},
+                "median_width": {p: float(np.median(r["width"][p])) if r["width"][p] else np.nan for p in truth},
+                "studies": r["n"]} for m, r in res.items()} | {"truth": truth}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--studies", type=int, default=100)
+    ap.add_argument("--users", type=int, default=500)
+    ap.add_argument("--seeds", type=int, default=1)
+    ap.add_argument("--boot", type=int, default=200)
+    ap.add_argument("--r0", type=float, default=0.06)
+    ap.add_argument("--alpha", type=float, default=0.5, help="the law's exponent (1.0: saturated by the largest sizes)")
+    args = ap.parse_args()
+    t = time.perf_counter()
+    out = calibrate(args.studies, args.users, args.seeds, args.boot, r0=args.r0, alpha=args.alpha)
+    truth = out.pop("truth")
+    print(f"{args.studies} studies, sizes {SIZES.min():.0e}-{SIZES.max():.0e} ({len(SIZES)}), {args.seeds} seed(s), "
+          f"{args.users} users per run; truth " + ", ".join(f"{k}={v:.4g}" for k, v in truth.items()))
+    for m, r in out.items():
+        print(f"{m:6s} coverage " + ", ".join(f"{p} {c:.2f}" for p, c in r["coverage"].items())
+              + "; median width " + ", ".join(f"{p} {w:.3g}" for p, w in r["median_width"].items()))
+    print(f"{time.perf_counter() - t:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
