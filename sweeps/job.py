@@ -7,6 +7,8 @@ import os
 
 import submitit
 
+from sweeps.packing import run_packed
+
 
 def _init_distributed():
     """Ranks from SLURM (through submitit) when the job has several tasks; none otherwise."""
@@ -18,14 +20,21 @@ def _init_distributed():
 
 
 class RunJob(submitit.helpers.Checkpointable):
-    """One job runs one or more runs in sequence (`runs_per_job` in the profile): a fresh process and a
-    scheduling cycle cost seconds, so tiny runs share them. A requeued job skips runs already done."""
+    """One job runs one or more runs (`runs_per_job` in the profile): a fresh process and a scheduling cycle
+    cost seconds, so tiny runs share them; `runs_per_gpu` > 1 runs that many of them at once, each in its own
+    process on the job's device. A requeued job skips runs already done."""
 
-    def __call__(self, cfgs: list[dict], runs_dir: str, cache_dir: str | None, data_dir: str | None) -> list[str]:
+    def __call__(self, cfgs: list[dict], runs_dir: str, cache_dir: str | None, data_dir: str | None,
+                 at_once: int = 1) -> list[str]:
         from scaling.config import from_dict
         from scaling.distributed import shutdown
         from scaling.run import run
 
+        if at_once > 1 and len(cfgs) > 1:
+            out, failures = run_packed(cfgs, runs_dir, cache_dir, data_dir, at_once)
+            if failures and len(cfgs) == len(failures):
+                raise failures[0]
+            return out
         d = _init_distributed()
         out, failures = [], []
         try:

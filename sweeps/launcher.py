@@ -98,6 +98,7 @@ def submit(grid_path: str, paths: Paths, executor: str = "inline", profile: str 
               "active": sum(s in ("running", "pending") for s in states.values()), "to_submit": len(todo)}
     ex = _executor(rec, paths, executor, profile)
     per = getattr(getattr(ex, "profile", None), "runs_per_job", 1) if executor != "inline" else 1
+    at_once = getattr(getattr(ex, "profile", None), "runs_per_gpu", 1) if executor != "inline" else 1
     chunks = [todo[i:i + per] for i in range(0, len(todo), per)]
     counts["jobs"] = len(chunks)
     if dry_run:
@@ -107,7 +108,7 @@ def submit(grid_path: str, paths: Paths, executor: str = "inline", profile: str 
             f"compute ~{counts['estimate']['train_pflop']:.3g} PFLOP ({counts['estimate']['note']})")
         return counts
     rec.update({"grid": grid.path, "executor": executor, "profile": profile})
-    calls = [([c.to_dict() for c in ch], paths.runs_dir, paths.cache_dir, paths.data_dir) for ch in chunks]
+    calls = [([c.to_dict() for c in ch], paths.runs_dir, paths.cache_dir, paths.data_dir, at_once) for ch in chunks]
     if executor == "inline":   # inline runs now: record first so status works while they run
         write_json(_record_path(paths, grid), rec)
     ids = ex.submit(RunJob(), calls)

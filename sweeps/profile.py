@@ -24,6 +24,8 @@ class Profile:
     tasks_per_node: int = 1          # > 1: one rank per task, torch DDP over them
     array_parallelism: int = 16      # at most this many array tasks at once
     runs_per_job: int = 1            # > 1: each array task runs this many runs in sequence (tiny runs)
+    runs_per_gpu: int = 1            # > 1: a job runs this many of its runs at once, each its own process
+                                     # sharing the job's device (small SID-GR runs leave a GPU mostly idle)
     setup: list = field(default_factory=list)          # shell lines run before the job (module load, venv)
     additional: dict = field(default_factory=dict)     # any other sbatch option
 
@@ -54,8 +56,14 @@ def load_profile(path: str | Path) -> Profile:
         prof = Profile(**data)
     except TypeError as e:
         raise ConfigError(f"{p}: {e}") from None
-    if prof.runs_per_job < 1 or prof.tasks_per_node < 1 or prof.array_parallelism < 1:
-        raise ConfigError(f"{p}: runs_per_job, tasks_per_node and array_parallelism must be >= 1")
+    if min(prof.runs_per_job, prof.tasks_per_node, prof.array_parallelism, prof.runs_per_gpu) < 1:
+        raise ConfigError(f"{p}: runs_per_job, runs_per_gpu, tasks_per_node and array_parallelism must be >= 1")
+    if prof.runs_per_gpu > 1 and prof.tasks_per_node > 1:
+        raise ConfigError(f"{p}: runs_per_gpu packs single-process runs; it cannot be combined with tasks_per_node > 1 "
+                          "(multi-rank DDP jobs)")
+    if prof.runs_per_gpu > prof.runs_per_job:
+        raise ConfigError(f"{p}: runs_per_gpu ({prof.runs_per_gpu}) > runs_per_job ({prof.runs_per_job}): a job "
+                          "holds runs_per_job runs; set runs_per_job to a multiple of runs_per_gpu")
     return prof
 
 

@@ -153,3 +153,40 @@ def test_quick_grid_has_the_ladders_the_quickstart_promises():
     df = pd.DataFrame([{**flatten(c.to_dict()), "run_id": i, "n_trainable": c.llm.lora_r}   # rank stands in for size
                        for i, c in enumerate(llm)])
     assert axis_runs(df, "lora")["llm.lora_r"].nunique() >= 4
+
+
+@pytest.mark.integration
+def test_packed_job_runs_its_runs_at_once(tmp_path, shared_cache):
+    """runs_per_gpu: one job, two runs in two processes at the same time, each with its own complete record."""
+    prof = tmp_path / "packed.yaml"
+    prof.write_text("time_min: 20\ncpus_per_task: 2\nruns_per_job: 2\nruns_per_gpu: 2\n")
+    p = write_grid(tmp_path, {"name": "packed", "base": {"data.max_users": 300, "tokenizer.width": 16,
+                                                         "model.preset": "tiny", "train.max_steps": 30,
+                                                         "train.eval_every": 30, "eval.valid_users": 50},
+                              "product": {"seed": [0, 1]}})
+    paths = sweeps.Paths(str(tmp_path / "runs"), str(shared_cache), str(SHARED_DATA))
+    counts = sweeps.submit(str(p), paths, executor="local", profile=str(prof))
+    assert counts["jobs"] == 1
+    rows = sweeps.wait(str(p), paths, timeout_s=600)
+    assert [r["state"] for r in rows] == ["done", "done"], rows
+    spans = []
+    for d in sorted((tmp_path / "runs").glob("sidgr-*")):
+        ev = [ln.split() for ln in (d / "events.log").read_text().splitlines()]
+        start = next(float(e[0]) for e in ev if e[1] == "start")
+        end = next(float(e[0]) for e in ev if e[1] == "done")
+        spans.append((start, end, next(e[3] for e in ev if e[1] == "start")))
+        assert (d / "outcomes.npz").is_file() and (d / "serving.json").is_file()
+    (s0, e0, pid0), (s1, e1, pid1) = spans
+    assert pid0 != pid1 and s0 < e1 and s1 < e0      # separate processes, running at the same time
+
+
+def test_packing_profile_validation(tmp_path):
+    from sweeps.profile import load_profile
+    p = tmp_path / "p.yaml"
+    p.write_text("runs_per_job: 2\nruns_per_gpu: 4\n")
+    with pytest.raises(ConfigError, match="runs_per_gpu .4. > runs_per_job .2."):
+        load_profile(p)
+    p.write_text("runs_per_job: 8\nruns_per_gpu: 4\ntasks_per_node: 2\n")
+    with pytest.raises(ConfigError, match="cannot be combined with tasks_per_node > 1"):
+        load_profile(p)
+    assert load_profile(REPO / "slurm" / "profiles" / "example-gpu-packed.yaml").runs_per_gpu == 4

@@ -43,7 +43,13 @@ def load_llm(cfg: LLMConfig, cache_root: Path) -> LoadedLLM:
     kw = {"gguf_file": src.gguf_file} if src.gguf_file else {}
     try:
         tok = AutoTokenizer.from_pretrained(src.path, **kw)
-        model = AutoModelForCausalLM.from_pretrained(src.path, dtype=getattr(torch, cfg.dtype), **kw)
+        if cfg.init == "random":   # the shape only: config + tokenizer, no weights read
+            from transformers import AutoConfig
+
+            model = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(src.path, **kw),
+                                                     dtype=getattr(torch, cfg.dtype))
+        else:
+            model = AutoModelForCausalLM.from_pretrained(src.path, dtype=getattr(torch, cfg.dtype), **kw)
     except OSError as e:
         raise not_found(cfg.name, e) from None
     n_llm = sum(p.numel() for p in model.parameters())
