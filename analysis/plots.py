@@ -37,9 +37,10 @@ def plot_curve(ax, n, y, boot: Bootstrap, label: str, color: str, sat: Saturatio
     if band is not None:
         ax.fill_between(grid, band[0], band[1], color=color, alpha=0.18, lw=0)
     law = boot.fit.law
-    if law.ceiling and law.ceiling not in boot.fit.at_bounds and boot.fit.params[law.ceiling] <= 2 * y.max():
+    unidentified = set(boot.fit.at_bounds) | set(sat.unidentified if sat is not None else ())
+    if law.ceiling and law.ceiling not in unidentified and boot.fit.params[law.ceiling] <= 2 * y.max():
         ax.axhline(boot.fit.params[law.ceiling], color=color, ls=":", lw=1, label=f"{label} ceiling R0")
-    if sat is not None and np.isfinite(sat.size) and sat.size <= grid.max():
+    if sat is not None and not sat.unidentified and np.isfinite(sat.size) and sat.size <= grid.max():
         ax.axvline(sat.size, color=color, ls="--", lw=1)
         ax.annotate("saturation", (sat.size, 0.02), xycoords=("data", "axes fraction"), color=color, fontsize=8,
                     rotation=90, va="bottom", ha="right")

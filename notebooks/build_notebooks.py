@@ -52,6 +52,19 @@ if sizes.size >= 4:
     print(f"fit without the largest size, predict it: predicted {np.mean(ex.predicted):.4f}, observed {np.mean(ex.observed):.4f}, relative error {ex.rel_error:.1%}")
 else:
     print("extrapolation check needs >= 4 sizes")"""),
+    new_markdown_cell("## Cost-quality frontier\nEach paradigm's Pareto-optimal runs: quality against training "
+                      "compute, and the best run within a budget read off the frontier."),
+    new_code_cell("""from analysis.frontier import frontiers, with_costs
+from analysis.plots import plot_frontier
+t = with_costs(df)
+fr = frontiers(t, "train_flops_total", "test/recall@10")
+for f in fr:
+    budget = float(f.runs["train_flops_total"].median())
+    best = f.best_within(budget)
+    print(f"{f.paradigm}: frontier runs {f.runs['run_id'].tolist()}; best within {budget:.3g} training FLOPs: "
+          f"{best['run_id']} (test/recall@10 {best['test/recall@10']:.4f})")
+if fr:
+    print(plot_frontier(t, "train_flops_total", "test/recall@10", fr, "training compute (FLOPs)", FIGURES / "frontier"))"""),
     new_code_cell("""from analysis.report import write_report
 print(write_report(RESULTS, FIGURES / "report", n_boot=300))"""),
 ]

@@ -26,6 +26,8 @@ class DataConfig:
                                    # with fewer than min_sequence of them are dropped), before max_users
     max_history: int = 20          # items kept of each history (most recent)
     sliding_window: bool = True    # every prefix of a training sequence is an example
+    augment: str = "prefix"        # prefix (every end, from the sequence's start) | all (GRID: every contiguous
+                                   # sub-sequence, every start and end, within max_history); needs sliding_window
     min_sequence: int = 3          # users with fewer items cannot be split leave-one-out
     subset_seed: int = 0           # which users a max_users subset keeps (fixed across model seeds)
 
@@ -46,6 +48,7 @@ class TokenizerConfig:
     dedup: str = "digit"           # digit (TIGER's extra digit) | random | none
     epochs: int = 100              # rvq / rqvae training epochs
     latent_dim: int = 32           # rqvae latent size
+    normalize: bool = False        # rkmeans: unit-length residuals at each level before clustering (GRID)
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,8 @@ class TrainConfig:
     max_steps: int = 0             # 0 = no step limit
     warmup_steps: int = 100
     eval_every: int = 500          # steps between validations
-    patience: int = 5              # validations without NDCG@10 improvement before stopping
+    patience: int = 5              # validations without improvement of select_metric before stopping
+    select_metric: str = "ndcg@10"   # validation metric that picks the kept checkpoint and early-stops (GRID: recall@10)
     backend: str = "single"        # single | ddp | deepspeed (ranks from torchrun / SLURM environment)
     deepspeed_config: str = "slurm/deepspeed/zero2.json"   # ZeRO config (relative: to the repo root)
     bucket_by_length: bool = True  # batch examples of similar history length (less padding)
@@ -124,6 +128,8 @@ CHOICES = {
     "llm.probe": ("none", "id_only", "shuffled", "popular"),
     "llm.dtype": ("float32", "bfloat16"),
     "llm.init": ("pretrained", "random"),
+    "data.augment": ("prefix", "all"),
+    "train.select_metric": ("ndcg@10", "recall@10", "ndcg@5", "recall@5"),
     "encoder.pooling": ("mean", "cls"),
     "tokenizer.kind": ("rkmeans", "rvq", "rqvae"),
     "tokenizer.dedup": ("digit", "random", "none"),
@@ -234,6 +240,9 @@ def validate(cfg: RunConfig, where: str = "config") -> RunConfig:
         raise ConfigError(f"{where}: key 'llm.lora_dropout' must be in [0, 1), got {cfg.llm.lora_dropout!r}")
     if not [t for t in cfg.llm.lora_targets.split(",") if t.strip()]:
         raise ConfigError(f"{where}: key 'llm.lora_targets' is empty; name modules, e.g. q_proj,v_proj")
+    if cfg.data.augment == "all" and not cfg.data.sliding_window:
+        raise ConfigError(f"{where}: key 'data.augment' = 'all' makes every sub-sequence an example; it needs "
+                          "data.sliding_window=true")
     if cfg.train.autocast != "none" and cfg.train.backend == "deepspeed":
         raise ConfigError(f"{where}: key 'train.autocast' is for backend single/ddp; with deepspeed set \"bf16\" "
                           f"in {cfg.train.deepspeed_config} instead")
@@ -310,7 +319,8 @@ PARADIGM_SECTIONS = {"sidgr": ("paradigm", "seed", "data", "encoder", "tokenizer
 
 
 # Keys added after run directories existed: hashed only when set off this default, so older run ids stay valid.
-HASHED_WHEN_SET = {"eval.test_users": 0, "data.max_items": 0, "train.autocast": "none", "llm.init": "pretrained"}
+HASHED_WHEN_SET = {"eval.test_users": 0, "data.max_items": 0, "train.autocast": "none", "llm.init": "pretrained",
+                   "data.augment": "prefix", "tokenizer.normalize": False, "train.select_metric": "ndcg@10"}
 # Keys that say where or how a run executes, not what it is: never hashed (the same run on a CPU or a GPU
 # lands in the same directory and resumes there).
 NEVER_HASHED = ("train.device",)

@@ -56,16 +56,30 @@ def _run_all_submitit(grid_path, runs_dir, cache_dir, data_dir, executor, profil
 
 
 def summary(runs_dir: str, metric: str = "test/recall@10") -> str:
+    """Every run: its metric with the 95% interval over its evaluation users, most-popular on the same users,
+    and its wall time; then where the time went."""
+    import numpy as np
+
     from analysis import load_runs
     from analysis.load import run_label
 
     df = load_runs(runs_dir)
-    lines = [f"{'paradigm':8} {'varies':38} {'params':>13} {'R@10':>7} {'NDCG@10':>8} {'pop R@10':>8}"]
+    which = metric.split("/")[0]
+    lines = [f"{'paradigm':8} {'varies':38} {'params':>13} {'R@10':>7} {'95% CI (users)':>17} {'users':>5} "
+             f"{'NDCG@10':>8} {'pop R@10':>8} {'wall s':>7}"]
     for _, r in df.sort_values(["paradigm", "n_llm"]).iterrows():
-        what = run_label(r)
         size = f"{int(r['n_llm'] if r['paradigm'] == 'llmrs' else r['n_rs_non_embedding']):,}"
-        lines.append(f"{r['paradigm']:8} {what:38} {size:>13} {r[metric]:>7.4f} {r['test/ndcg@10']:>8.4f} "
-                     f"{r['test/popular/recall@10']:>8.4f}")
+        lo, hi = r.get(f"{metric}.lo", np.nan), r.get(f"{metric}.hi", np.nan)
+        ci = f"[{lo:.4f}, {hi:.4f}]" if np.isfinite(lo) else ""
+        users = r.get(f"{which}/n_users", np.nan)
+        lines.append(f"{r['paradigm']:8} {run_label(r):38} {size:>13} {r[metric]:>7.4f} {ci:>17} "
+                     f"{int(users) if np.isfinite(users) else '':>5} {r['test/ndcg@10']:>8.4f} "
+                     f"{r['test/popular/recall@10']:>8.4f} {r.get('timing.wall_s', np.nan):>7.0f}")
+    if "timing.wall_s" in df:
+        wall = df.groupby("paradigm")["timing.wall_s"].sum()
+        slow = df.nlargest(3, "timing.wall_s")
+        lines.append("where the time went: " + ", ".join(f"{p} {s:.0f} s" for p, s in wall.items()) + "; slowest: "
+                     + ", ".join(f"{run_label(r)} {r['timing.wall_s']:.0f} s" for _, r in slow.iterrows()))
     return "\n".join(lines)
 
 

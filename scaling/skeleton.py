@@ -55,7 +55,7 @@ def train_and_record(cfg: RunConfig, b: Bundle, run_dir: Path, dist: Dist | None
     valid_small = b.split.valid.sample(ev.valid_users)
     t = time.perf_counter()
     state = train(b.model, cfg.train, make_batches=make_batches, batch_fn=b.batch_fn,
-                  evaluate=lambda m: evaluate(b.decoder, valid_small, progress, "validate"), metric="ndcg@10",
+                  evaluate=lambda m: evaluate(b.decoder, valid_small, progress, "validate"), metric=cfg.train.select_metric,
                   ckpt_dir=run_dir / "ckpt", seed=cfg.seed, dist=dist, progress=progress)
     timing["train_s"] = time.perf_counter() - t
     timing["train_examples_per_s"] = state.examples_seen / max(state.train_seconds, 1e-9)

@@ -130,6 +130,17 @@ def test_leave_one_out_and_windows():
     assert most_popular(sp, 2).tolist() == [0, 1]
 
 
+def test_all_subsequences_augmentation():
+    """data.augment=all (GRID): every contiguous sub-sequence before each training target, within max_history."""
+    from scaling.data.dataset import Dataset
+    ds = Dataset("t", ["a"], [np.arange(7)], [str(i) for i in range(7)], [{}] * 7)   # train part: 0 1 2 3 4
+    sp = leave_one_out(ds, max_history=3, sliding_window=True, augment="all")
+    got = sorted((tuple(h[h >= 0].tolist()), int(t)) for h, t in zip(sp.train.history, sp.train.target))
+    want = sorted((tuple(range(a, t)), t) for t in range(1, 5) for a in range(max(0, t - 3), t))
+    assert got == want and len(got) == 1 + 2 + 3 + 3
+    assert leave_one_out(ds, 3, True, augment="prefix").train.target.tolist() == [1, 2, 3, 4]
+
+
 def test_too_short_sequence():
     from scaling.data.dataset import Dataset
     ds = Dataset("t", ["a"], [np.array([1, 2])], ["0", "1", "2"], [{}] * 3)

@@ -11,7 +11,7 @@ RESULTS = REPO / "notebooks" / "results" / "quick"
 
 @pytest.mark.parametrize("name,figures", [
     ("scaling_plots", ["recommender_recall10.png", "recommender_recall10.pdf", "recommender_ndcg10.png"]),
-    ("saturation_fits", ["report/report.md", "report/report.html", "report/figures/recommender.png"]),
+    ("saturation_fits", ["report/report.md", "report/report.html", "report/figures/recommender.png", "frontier.png"]),
 ])
 def test_notebook_executes_and_writes_figures(name, figures, tmp_path, monkeypatch):
     assert any(RESULTS.rglob("metrics.json")), f"{RESULTS} holds no runs"

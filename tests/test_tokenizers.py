@@ -68,3 +68,14 @@ def test_quality_metrics():
     q = quality(x, np.array([[0], [1], [2], [3]]), x, width=4)
     assert q["collision_rate"] == 0 and q["usage_l0"] == 1 and q["entropy_l0"] == pytest.approx(1.0)
     assert q["recon_rel_mse"] == 0
+
+
+def test_rkmeans_normalized_residuals_reconstruct_in_scale():
+    """tokenizer.normalize (GRID): unit-length residuals per level; the reconstruction is still in x's scale."""
+    from scaling.tokenizers import rkmeans
+
+    x = np.random.default_rng(0).normal(size=(400, 16)).astype(np.float32) * 5
+    for normalize in (False, True):
+        codes, recon, n = rkmeans.fit(x, 3, 16, 0, normalize=normalize)
+        rel = ((x - recon) ** 2).sum() / ((x - x.mean(0)) ** 2).sum()
+        assert codes.shape == (400, 3) and codes.max() < 16 and 0 < rel < 0.6, (normalize, rel)

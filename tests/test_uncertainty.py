@@ -130,3 +130,16 @@ def test_saturated_curve_gives_a_useful_ceiling():
     print("\nsaturated:", r)
     assert r["median_width"]["R0"] < 0.06 / 2
     assert 0.90 <= r["coverage"]["R0"] <= 0.99
+
+
+@pytest.mark.integration
+def test_suggest_ranks_a_larger_size_first_on_a_rising_curve():
+    """>= 50 synthetic studies still rising at their largest size: `suggest` ranks a larger size first, and its
+    expected R0 interval width is within 1.5x of the width measured after really adding that run."""
+    from calibrate_intervals import check_suggest
+
+    r = check_suggest(studies=50, users=500, sims=8, n_boot=60, seed=3)
+    print(f"\nsuggest: larger first {r['larger_first']:.0%}, expected/measured median {r['median_ratio']:.2f}, "
+          f"within 1.5x {r['within_1.5']:.0%}")
+    assert r["larger_first"] >= 0.8
+    assert 1 / 1.5 <= r["median_ratio"] <= 1.5

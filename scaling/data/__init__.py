@@ -13,6 +13,6 @@ def load_split(data, data_dir: str | None, log=print) -> tuple[Dataset, Dataset,
     full = load_dataset(data.dataset, data_dir)
     log(f"loaded {full.summary()}")
     ds = select(full, data.max_items, data.min_sequence, data.max_users, data.subset_seed)
-    split = leave_one_out(ds, data.max_history, data.sliding_window, data.min_sequence)
+    split = leave_one_out(ds, data.max_history, data.sliding_window, data.min_sequence, data.augment)
     log(f"using {ds.summary()}; {len(split.train):,} training examples")
     return full, ds, split

@@ -53,11 +53,13 @@ def _pack(histories: list[np.ndarray], targets: list[int], users: list[int], max
 
 
 def leave_one_out(ds: Dataset, max_history: int = 20, sliding_window: bool = True,
-                  min_sequence: int = 3) -> Split:
+                  min_sequence: int = 3, augment: str = "prefix") -> Split:
     """Last item = test, second to last = validation, the rest = training.
 
     Training examples: with `sliding_window`, every prefix of the training sequence predicts its next
-    item (TIGER/GRID); without, only the last training item is predicted.
+    item (TIGER); `augment="all"` adds every contiguous sub-sequence (GRID's augmentation: the same target
+    behind histories of every length, each start from the target's max_history-th predecessor on, since an
+    earlier start is cut to the same history); without `sliding_window`, only the last training item.
     """
     short = [u for u, s in enumerate(ds.sequences) if len(s) < min_sequence]
     if short:
@@ -70,9 +72,10 @@ def leave_one_out(ds: Dataset, max_history: int = 20, sliding_window: bool = Tru
         train_seqs.append(train)
         starts = range(1, len(train)) if sliding_window else range(max(1, len(train) - 1), len(train))
         for t in starts:
-            tr_h.append(train[:t])
-            tr_t.append(int(train[t]))
-            tr_u.append(u)
+            for a in (range(max(0, t - max_history), t) if augment == "all" else (0,)):
+                tr_h.append(train[a:t])
+                tr_t.append(int(train[t]))
+                tr_u.append(u)
         va_h.append(s[:-2])
         va_t.append(int(s[-2]))
         te_h.append(s[:-1])

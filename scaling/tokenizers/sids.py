@@ -82,11 +82,14 @@ def fit_sids(emb: np.ndarray, cfg: TokenizerConfig, seed: int, cache: ArtifactCa
                           f"for {n:,} items; set tokenizer.dedup=digit or raise tokenizer.levels/width")
     if cfg.width > n:
         raise ConfigError(f"tokenizer.width = {cfg.width} exceeds the {n} items to cluster; lower tokenizer.width")
-    key = {"emb": hashlib.sha256(np.ascontiguousarray(emb).tobytes()).hexdigest(), "cfg": cfg.__dict__, "seed": seed}
+    # `normalize` joins the key only when set: SIDs cached before the key existed stay valid
+    cfg_key = {k: v for k, v in cfg.__dict__.items() if not (k == "normalize" and not v)}
+    key = {"emb": hashlib.sha256(np.ascontiguousarray(emb).tobytes()).hexdigest(), "cfg": cfg_key, "seed": seed}
 
     def compute():
         codes, recon, n_params = QUANTIZERS[cfg.kind](emb, cfg.levels, cfg.width, seed,
-                                                      epochs=cfg.epochs, latent_dim=cfg.latent_dim)
+                                                      epochs=cfg.epochs, latent_dim=cfg.latent_dim,
+                                                      normalize=cfg.normalize)
         q = quality(emb, codes, recon, cfg.width)
         return {"codes": codes, "n_params": np.array(n_params),
                 "quality_keys": np.array(list(q)), "quality_vals": np.array(list(q.values()))}
