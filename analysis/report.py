@@ -51,8 +51,6 @@ def curve_table(c: Curve) -> str:
              f"(pure power law `{c.power.law.formula}`: RMSE {c.power.rmse:.4g}, AIC {c.power.aic:.1f}; "
              f"{'the ceiling law fits better' if c.fit.aic < c.power.aic else 'the pure power law fits as well or better'}).",
              "", "| parameter | estimate [95% CI] |", "|---|---|", *rows, "",
-             *([f"Parameters at a bound (not identified by these runs): {', '.join(c.fit.at_bounds)}.", ""]
-               if c.fit.at_bounds else []),
              f"Saturation (one more doubling gains < {c.sat.frac:.0%} of R0): {c.sat.describe()}.", ""]
     if c.extrapolation is not None:
         e = c.extrapolation
@@ -92,15 +90,22 @@ def write_report(results: str | Path, out: str | Path, metric: str = "test/recal
                       {"n": llm.n, "y": llm.y, "boot": llm.boot, "label": f"LLM-as-RS ({llm.x})", "lo": llm.lo,
                        "hi": llm.hi}],
                      "parameters", metric, "SID-GR vs LLM-as-RS", out / "figures" / "comparison")
-        parts += ["## SID-GR vs LLM-as-RS", "",
-                  f"SID-GR ({label(sid)}) ceiling R0 = {_fmt_ci(comp.sid_r0, comp.sid_r0_ci)}; LLM-as-RS "
-                  f"({label(llm)}) at its largest size "
-                  f"({comp.llm_largest_size:.3g}) = {comp.llm_at_largest:.4f}: relative improvement "
-                  f"{_fmt_ci(comp.rel_improvement, comp.rel_improvement_ci)}; LLM-as-RS passes the SID-GR ceiling at "
-                  f"{comp.overtake_size:.3g} parameters (95% CI {comp.overtake_ci[0]:.3g}-{comp.overtake_ci[1]:.3g}).",
-                  *([f"Not identified: {', '.join(f'{c.axis} {p}' for c in (sid, llm) for p in c.fit.at_bounds)} "
-                     "sit at a bound of the fit, so the ceiling and crossing above are not determined by these runs."]
-                    if sid.fit.at_bounds or llm.fit.at_bounds else []),
+        unid = [f"{c.axis} {p}" for c in (sid, llm) for p in c.unidentified()]
+        if "R0" in sid.unidentified():
+            text = (f"SID-GR's ceiling ({label(sid)}) is not identified by these runs (fitted {comp.sid_r0:.4g}; its "
+                    f"interval runs to the law's bound), so no relative improvement over it or crossing size is stated; "
+                    f"LLM-as-RS ({label(llm)}) at its largest size ({comp.llm_largest_size:.3g}) is "
+                    f"{comp.llm_at_largest:.4f}. The paired difference of the two paradigms' best runs on shared users is "
+                    "under 'Paired comparisons'.")
+        else:
+            text = (f"SID-GR ({label(sid)}) ceiling R0 = {_fmt_ci(comp.sid_r0, comp.sid_r0_ci)}; LLM-as-RS "
+                    f"({label(llm)}) at its largest size ({comp.llm_largest_size:.3g}) = {comp.llm_at_largest:.4f}: "
+                    f"relative improvement {_fmt_ci(comp.rel_improvement, comp.rel_improvement_ci)}; LLM-as-RS passes the "
+                    f"SID-GR ceiling at {comp.overtake_size:.3g} parameters (95% CI {comp.overtake_ci[0]:.3g}-"
+                    f"{comp.overtake_ci[1]:.3g}).")
+        parts += ["## SID-GR vs LLM-as-RS", "", text,
+                  *([f"Not identified: {', '.join(unid)} (pinned at, or with intervals running to, a bound), so the "
+                     "curves' ceilings and any crossing are not determined by these runs."] if unid else []),
                   "", "![comparison](figures/comparison.png)", ""]
     if not table:
         parts += paired_section(df, curves, metric)
@@ -109,6 +114,8 @@ def write_report(results: str | Path, out: str | Path, metric: str = "test/recal
         parts += ["## Not fitted", "", *[f"- {n}" for n in notes], ""]
     fits = {c.axis: {"runs": len(c.n), "sizes": int(np.unique(c.n).size), "law": c.fit.law.formula,
                      **{k: float(v) for k, v in c.fit.params.items()}, "at_bounds": list(c.fit.at_bounds),
+                     "unidentified": c.unidentified(), "ci": {k: list(v) for k, v in c.boot.ci().items()},
+                     "intervals_over": c.noise,
                      "saturation": c.sat.describe()} for c in curves}
     (out / "fits.json").write_text(json.dumps(fits, indent=1))
     if len(df) and metric in df and not table:

@@ -107,7 +107,8 @@ def _overtake(r0_sid: float, theta, scale: float) -> float:
     r0, a_, alpha = theta
     if r0 <= r0_sid:
         return np.nan
-    return float(scale * (a_ / (r0 - r0_sid)) ** (1 / alpha))
+    with np.errstate(over="ignore"):   # an exponent near 0 sends the crossing to infinity: inf, not a warning
+        return float(scale * (a_ / (r0 - r0_sid)) ** (1 / alpha))
 
 
 def compare(sid: Bootstrap, llm: Bootstrap, llm_largest: float, level: float = 0.95) -> Comparison:

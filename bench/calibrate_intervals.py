@@ -108,14 +108,14 @@ if __name__ == "__main__":
 
 
 def check_suggest(studies: int = 50, users: int = 500, sims: int = 8, n_boot: int = 60, seed: int = 3,
-                  r0: float = 0.06, alpha: float = 0.5) -> dict:
+                  r0: float = 0.10, alpha: float = 0.25, gap: float = 0.09) -> dict:
     """On curves still rising at their largest size: how often `suggest` ranks a larger size first, and how its
     expected R0 width compares with the width measured after really adding that run (drawn from the true law)."""
     from types import SimpleNamespace
 
     from analysis.suggest import candidates, suggest
 
-    a_raw = 0.04 * SIZES[0] ** alpha
+    a_raw = gap * SIZES[0] ** alpha   # y(smallest) = r0 - gap; default: still 22% below R0 at the largest size
     rng = np.random.default_rng(seed)
     first, ratios = [], []
     for i in range(studies):

@@ -5,8 +5,9 @@
 # packages) carried beside the tree; imports run from the source tree (no install, no submitit, no gguf).
 #   bash bench/device_check.sh            # results under $OUT (the device tool's), else /tmp/device-check
 #   bash bench/device_check.sh --quick    # the same path at tiny sizes (a CPU smoke test)
+#   PYTHON=.venv/bin/python bash bench/device_check.sh ...   # another interpreter than `python` on PATH
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>/dev/null || echo "no nvidia-smi"
-exec python bench/device_check.py --out "${OUT:-/tmp/device-check}" "$@"
+exec "${PYTHON:-python}" bench/device_check.py --out "${OUT:-/tmp/device-check}" "$@"

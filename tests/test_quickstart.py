@@ -41,6 +41,11 @@ def test_reduced_quickstart_fits_both_paradigms(study):
     assert "axis 'recommender': no set of" not in report and "axis 'lora': no set of" not in report  # 4 sizes found
     assert "![runs](figures/runs.png)" in report and (runs / "report" / "figures" / "runs.png").stat().st_size > 10_000
     assert "quickstart finished in" in first.stdout and "report:" in first.stdout
+    # uncertainty and cost: error bars, paired verdicts on shared users, both paradigms' frontiers, serving ratio
+    assert "95% CI (users)" in report and "## Paired comparisons" in report and "shared users" in report
+    assert "## Cost-quality frontier" in report and "| sidgr | any |" in report and "| llmrs | any |" in report
+    assert "Serving cost, LLM-as-RS over SID-GR on cpu" in report and "Serving cost, LLM-as-RS" in first.stdout
+    assert "where the time went:" in first.stdout
     rows = [ln for ln in first.stdout.splitlines() if ln.startswith(("sidgr ", "llmrs "))]
     assert len(rows) == 8
     print(f"\nreduced quickstart: {seconds:.0f} s\n" + "\n".join(rows))
