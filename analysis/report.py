@@ -86,9 +86,10 @@ def write_report(results: str | Path, out: str | Path, metric: str = "test/recal
         parts.append(curve_table(c))
     if comp is not None:
         sid, llm = comparison_curves({c.axis: c for c in curves})
-        plot_scaling([{"n": sid.n, "y": sid.y, "boot": sid.boot, "label": f"SID-GR ({sid.x})", "lo": sid.lo, "hi": sid.hi},
+        plot_scaling([{"n": sid.n, "y": sid.y, "boot": sid.boot, "label": f"SID-GR ({sid.x})", "lo": sid.lo, "hi": sid.hi,
+                       "sat": sid.sat},
                       {"n": llm.n, "y": llm.y, "boot": llm.boot, "label": f"LLM-as-RS ({llm.x})", "lo": llm.lo,
-                       "hi": llm.hi}],
+                       "hi": llm.hi, "sat": llm.sat}],
                      "parameters", metric, "SID-GR vs LLM-as-RS", out / "figures" / "comparison")
         unid = [f"{c.axis} {p}" for c in (sid, llm) for p in c.unidentified()]
         if "R0" in sid.unidentified():
