@@ -91,7 +91,7 @@ def test_unknown_lora_target_lists_the_modules(shared_cache):
 
 def test_model_not_available_offline(shared_cache):
     with pytest.raises(ModelNotFoundError, match=r"model 'no-such-org/llm-9b' could not be loaded from the Hugging "
-                                                 r"Face cache \(offline mode\).*install a package"):
+                                                 r"Face cache \(offline mode\).*offline alias.*local model directory"):
         load_llm(LLMConfig(name="no-such-org/llm-9b"), shared_cache)
 
 
