@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import AnalysisError
+from analysis.load import without_probes
 
 MEASURED = {"timing.train_device_seconds": "timing.device", "serving.seconds_per_user": "serving.device"}
 COSTS = {"train_flops_total": "training compute (FLOPs)",
@@ -91,8 +92,7 @@ def frontiers(df: pd.DataFrame, cost: str, quality: str = "test/recall@10") -> l
     t = with_costs(df)
     if cost not in t or quality not in t:
         return []
-    if "llm.probe" in t:   # CF probes (ID-only, shuffled, most-popular rows) measure the data, not a model to deploy
-        t = t[t["llm.probe"].isna() | (t["llm.probe"] == "none") | (t["paradigm"] != "llmrs")]
+    t = without_probes(t)
     split = f"{cost}.device_kind" if cost in MEASURED else None
     out = []
     for keys, g in t.groupby(["paradigm", split] if split else ["paradigm"]):

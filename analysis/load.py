@@ -145,6 +145,14 @@ def load_results(path: str | Path, warn=None) -> pd.DataFrame:
     return df
 
 
+def without_probes(df: pd.DataFrame) -> pd.DataFrame:
+    """The runs that are models one could deploy: LLM-as-RS CF probes (ID-only, shuffled, most-popular rows)
+    measure the data, not a model, and are left out of frontiers and "best run" comparisons."""
+    if "llm.probe" not in df:
+        return df
+    return df[df["llm.probe"].isna() | (df["llm.probe"] == "none") | (df["paradigm"] != "llmrs")]
+
+
 def run_label(row) -> str:
     """What distinguishes a run in a results table, by paradigm (a row of `load_runs`)."""
     if row.get("paradigm") == "llmrs":

@@ -124,13 +124,11 @@ def compare_runs(path_a, path_b, metric: str = "recall@10", which: str = "test",
     return Paired(str(path_a), str(path_b), f"{which}/{metric}", len(va), float(va.mean()), float(vb.mean()), d, ci)
 
 
-def user_resampler(outcomes: list[dict], metric: str, which: str = "test"):
+def user_resampler(values: list[np.ndarray]):
     """For a hierarchical bootstrap: a function rng -> one resampled metric per run, each the mean over a
-    with-replacement draw of that run's own evaluation users (its sampling error)."""
-    vals = [per_user(o[which]["rank"], metric) for o in outcomes]
-
+    with-replacement draw of that run's own evaluation users (`values[i]`: run i's per-user values)."""
     def draw(rng: np.random.Generator) -> np.ndarray:
-        return np.array([v[rng.integers(0, len(v), len(v))].mean() for v in vals])
+        return np.array([v[rng.integers(0, len(v), len(v))].mean() for v in values])
     return draw
 
 
@@ -145,10 +143,6 @@ def fit_with_user_noise(law: str, n: np.ndarray, values: list[np.ndarray], n_boo
     y = np.array([v.mean() for v in values])
     lo, hi = np.array([user_interval(v) for v in values]).T
     sigma = np.maximum((hi - lo) / (2 * Z95), 1e-6)
-
-    def draw(rng: np.random.Generator) -> np.ndarray:
-        return np.array([v[rng.integers(0, len(v), len(v))].mean() for v in values])
-
     f = fit_arrays(law, [n], y, sigma=sigma)
-    b = bootstrap(f, [n], y, n=n_boot, seed=seed, method="hierarchical", draw_y=draw, sigma=sigma)
+    b = bootstrap(f, [n], y, n=n_boot, seed=seed, method="hierarchical", draw_y=user_resampler(values), sigma=sigma)
     return f, b, sigma, lo, hi

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.load import run_label
+from analysis.load import run_label, without_probes
 from analysis.plots import plot_runs, plot_scaling
 from analysis.study import Curve, comparison_curves, study
 
@@ -179,9 +179,7 @@ def paired_section(df: pd.DataFrame, curves: list[Curve], metric: str) -> list[s
                   for a, b in zip(order, order[1:])]
         lines.append("")
     best = {}
-    for par, g in has.groupby("paradigm"):
-        g = g[g.get("llm.probe", pd.Series("none", index=g.index)).fillna("none").isin(["none", None])] \
-            if par == "llmrs" and "llm.probe" in g else g
+    for par, g in without_probes(has).groupby("paradigm"):
         if len(g) and metric in g:
             best[par] = g.loc[g[metric].astype(float).idxmax()]
     for par, r in best.items():

@@ -27,20 +27,16 @@ def eval_sets(split: Split, n_users: int) -> dict[str, Examples]:
     return {"valid": split.valid.sample(n_users), "test": split.test.sample(n_users)}
 
 
-def popular_ranks(split: Split, ex: Examples) -> np.ndarray:
-    """Most-popular's 0-based rank of each target (POPULAR_K = not in its top-k)."""
-    top = most_popular(split, POPULAR_K)
-    return rank_of_target(np.broadcast_to(top, (len(ex), POPULAR_K)), ex.target).astype(np.int16)
-
-
 def popular_metrics(split: Split, n_users: int, prefix: str = "popular/") -> tuple[dict, dict]:
-    """Most-popular's metrics on the evaluation users, and its per-user outcomes."""
+    """Most-popular's metrics on the evaluation users, and its per-user outcomes (`popular_rank`: the target's
+    0-based rank in its top POPULAR_K, POPULAR_K = not in it)."""
     top = most_popular(split, POPULAR_K)
     out, outcomes = {}, {}
     for name, ex in eval_sets(split, n_users).items():
-        m = ranking_metrics(np.broadcast_to(top, (len(ex), POPULAR_K)), ex.target)
-        out.update({f"{name}/{prefix}{k}": v for k, v in m.items()})
-        outcomes[name] = {"user": ex.user.astype(np.int32), "popular_rank": popular_ranks(split, ex)}
+        topk = np.broadcast_to(top, (len(ex), POPULAR_K))
+        out.update({f"{name}/{prefix}{k}": v for k, v in ranking_metrics(topk, ex.target).items()})
+        outcomes[name] = {"user": ex.user.astype(np.int32),
+                          "popular_rank": rank_of_target(topk, ex.target).astype(np.int16)}
     return out, outcomes
 
 
@@ -52,7 +48,8 @@ def final_metrics(dec: Decoder, split: Split, n_users: int, best_validation: dic
     `best_validation`: the training curve's entry for the kept (best) weights with its per-user outcomes,
     when it was measured on these same validation users (eval.valid_users == eval.test_users); decoding is
     deterministic, so it is reused instead of decoding the validation users a second time."""
-    out, outcomes, serving = {}, {}, {}
+    popular, outcomes = popular_metrics(split, n_users)
+    out, serving = {}, {}
     for name, ex in eval_sets(split, n_users).items():
         if name == "valid" and best_validation is not None:
             m = {k: v for k, v in best_validation.items() if k not in ("step", "epoch")}
@@ -64,8 +61,7 @@ def final_metrics(dec: Decoder, split: Split, n_users: int, best_validation: dic
         m.pop("serving", None)
         if not np.array_equal(per_user["user"], ex.user):
             raise RuntimeError(f"{name}: per-user outcomes are not for the evaluation users")
-        outcomes[name] = {"user": ex.user.astype(np.int32), "rank": np.asarray(per_user["rank"], dtype=np.int16),
-                          "popular_rank": popular_ranks(split, ex)}
+        outcomes[name]["rank"] = np.asarray(per_user["rank"], dtype=np.int16)
         out.update({f"{name}/{k}": v for k, v in m.items()})
-    out.update(popular_metrics(split, n_users)[0])
+    out.update(popular)
     return out, outcomes, serving

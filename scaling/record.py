@@ -33,18 +33,6 @@ def write_outcomes(path: Path, outcomes: dict) -> None:
     atomic_write_bytes(path, buf.getvalue())
 
 
-def read_outcomes(path: Path) -> dict:
-    """`write_outcomes`'s file back as {set: {field: array}}."""
-    import numpy as np
-
-    out: dict = {}
-    with np.load(path) as z:
-        for key in z.files:
-            s, k = key.split("/", 1)
-            out.setdefault(s, {})[k] = z[key]
-    return out
-
-
 def read_json(path: Path):
     return json.loads(Path(path).read_text())
 

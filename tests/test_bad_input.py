@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analysis import load_results, load_runs
+from analysis import load_runs
 from scaling.cli import main
 from scaling.data import load_dataset
 from scaling.errors import DataError
