@@ -75,6 +75,22 @@ def calibrate(studies: int, users: int, seeds: int, n_boot: int, r0=0.06, a_raw=
                 "studies": r["n"]} for m, r in res.items()} | {"truth": truth}
 
 
+def rising_rate(studies: int = 40, users: int = 2000, r0: float = 0.06, alpha: float = 1.0, gap: float = 0.04,
+                n_boot: int = 60, seed: int = 1) -> float:
+    """How often `analysis.suggest.still_rising` calls a synthetic curve still rising at its largest size (the
+    rule that puts a larger size first). Defaults: a saturated curve (a=1, within 0.3% of R0 at the largest size)."""
+    from analysis.suggest import still_rising
+
+    a_raw = gap * SIZES[0] ** alpha
+    rng = np.random.default_rng(seed)
+    hits = 0
+    for i in range(studies):
+        n, values = simulate(rng, SIZES, r0, a_raw, alpha, users, 1, 0.0)
+        _, b, sigma, *_ = fit_with_user_noise("power_floor", n, values, n_boot, i)
+        hits += still_rising(b, float(n.max()), float(sigma[np.argmax(n)]))[0]
+    return hits / studies
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--studies", type=int, default=100)
@@ -91,6 +107,8 @@ def main():
         print(f"suggest on {args.studies} rising studies ({args.users} users/run): larger size ranked first in "
               f"{r['larger_first']:.0%}; expected / measured R0 width: median {r['median_ratio']:.2f}, within 1.5x in "
               f"{r['within_1.5']:.0%} of studies ({time.perf_counter() - t:.0f} s)")
+        print(f"called still rising: saturated curves (a=1, 2,000 users) {rising_rate():.0%}, "
+              f"(a=1, 500 users) {rising_rate(users=500):.0%}")
         return
     t = time.perf_counter()
     out = calibrate(args.studies, args.users, args.seeds, args.boot, r0=args.r0, alpha=args.alpha)
@@ -120,8 +138,9 @@ def check_suggest(studies: int = 50, users: int = 500, sims: int = 8, n_boot: in
     first, ratios = [], []
     for i in range(studies):
         n, values = simulate(rng, SIZES, r0, a_raw, alpha, users, 1, 0.0)
-        f, b, *_ = fit_with_user_noise("power_floor", n, values, n_boot, i)
-        ranked = suggest(SimpleNamespace(fit=f, n=n), np.full(len(n), users), sims=sims, n_boot=n_boot, seed=i)
+        f, b, sigma, *_ = fit_with_user_noise("power_floor", n, values, n_boot, i)
+        ranked = suggest(SimpleNamespace(fit=f, n=n, boot=b, sigma=sigma), np.full(len(n), users), sims=sims,
+                         n_boot=n_boot, seed=i)
         top = ranked[0]
         first.append(top.kind)
         design = next(d for k, _, d, _, _ in candidates(n, np.full(len(n), users)) if k == top.kind)

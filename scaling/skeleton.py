@@ -20,7 +20,7 @@ from scaling.data.split import Split
 from scaling.decode import Decoder, evaluate
 from scaling.evaluation import best_validation, final_metrics, popular_metrics
 from scaling.sidgr.batching import batch_order
-from scaling.train import Dist, TrainState, train
+from scaling.train import Dist, TrainState, full_weights, train
 
 
 @dataclass
@@ -55,7 +55,8 @@ def train_and_record(cfg: RunConfig, b: Bundle, run_dir: Path, dist: Dist | None
     valid_small = b.split.valid.sample(ev.valid_users)
     t = time.perf_counter()
     state = train(b.model, cfg.train, make_batches=make_batches, batch_fn=b.batch_fn,
-                  evaluate=lambda m: evaluate(b.decoder, valid_small, progress, "validate"), metric=cfg.train.select_metric,
+                  evaluate=lambda m: evaluate(b.decoder, valid_small, progress, "validate", dist),
+                  metric=cfg.train.select_metric,
                   ckpt_dir=run_dir / "ckpt", seed=cfg.seed, dist=dist, progress=progress)
     timing["train_s"] = time.perf_counter() - t
     timing["train_examples_per_s"] = state.examples_seen / max(state.train_seconds, 1e-9)
@@ -67,15 +68,14 @@ def train_and_record(cfg: RunConfig, b: Bundle, run_dir: Path, dist: Dist | None
     metrics: dict = {"curve": state.curve, "best_step": state.best_step, "steps": state.step,
                      "stopped_early": state.stopped_early, "resumed_from": state.resumed_from,
                      "rank_weight_sha256": state.rank_weight_sha256, "world_size": dist.world_size}
-    outcomes, serving = {}, {}
-    if dist.is_main:
-        t = time.perf_counter()
-        m, outcomes, serving = final_metrics(b.decoder, b.split, ev.test_users,
-                                             best_validation(state, ev.valid_users, ev.test_users), progress)
-        metrics.update(m)
-        timing["eval_s"] = time.perf_counter() - t
+    t = time.perf_counter()   # every rank decodes its share (scaling.decode); rank 0 writes the record
+    m, outcomes, serving = final_metrics(b.decoder, b.split, ev.test_users,
+                                         best_validation(state, ev.valid_users, ev.test_users), progress, dist)
+    metrics.update(m)
+    timing["eval_s"] = time.perf_counter() - t
+    with full_weights(b.model):   # ZeRO-3: parameters counted whole
         if b.serving_flops is not None:
             serving.update(b.serving_flops())
-    params = b.params(state)
+        params = b.params(state)
     return {"metrics": metrics, "params": params, "timing": timing, "data": b.data, "outcomes": outcomes,
             "serving": serving}

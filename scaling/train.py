@@ -8,6 +8,7 @@ The loop knows nothing of SIDs or LLMs: it gets batches, a loss from `model(**ba
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import time
@@ -101,6 +102,18 @@ def load_trainable_state(model: torch.nn.Module, state: dict) -> None:
         raise RuntimeError(f"checkpoint does not match the model (unexpected: {unexpected[:3]})")
 
 
+def full_weights(model: torch.nn.Module, modifier_rank: int | None = None):
+    """A context in which every parameter is whole on every rank. DeepSpeed ZeRO-3 partitions parameters across
+    ranks (their `.data` is empty outside a forward); entering gathers them — a collective every rank must
+    enter — and `modifier_rank`'s changes are broadcast on exit. Otherwise there is nothing to do."""
+    params = [p for p in model.parameters() if hasattr(p, "ds_id")]
+    if not params:
+        return contextlib.nullcontext()
+    import deepspeed
+
+    return deepspeed.zero.GatheredParameters(params, modifier_rank=modifier_rank)
+
+
 def _lr_lambda(cfg: TrainConfig):
     return lambda step: min(1.0, (step + 1) / cfg.warmup_steps) if cfg.warmup_steps else 1.0
 
@@ -184,10 +197,7 @@ class _DeepSpeedEngine:
             path = Path(__file__).resolve().parents[1] / path
         if not path.is_file():
             raise ConfigError(f"train.deepspeed_config: {path} not found (see slurm/deepspeed/)")
-        ds = json.loads(path.read_text())
-        if ds.get("zero_optimization", {}).get("stage", 0) >= 3:
-            raise ConfigError(f"{path}: ZeRO-3 partitions the weights, but validation runs on rank 0 alone in this "
-                              "loop; use ZeRO-2 (slurm/deepspeed/zero2.json) for now")
+        ds = json.loads(path.read_text())   # ZeRO-3 too: every rank decodes in lockstep (scaling.decode)
         ds.update({"train_micro_batch_size_per_gpu": cfg.batch_size, "gradient_accumulation_steps": 1,
                    "train_batch_size": cfg.batch_size * dist.world_size})
         self.model, self.dist = model, dist
@@ -225,7 +235,8 @@ def train(model: torch.nn.Module, cfg: TrainConfig, *, make_batches: Callable[[i
     make_batches(epoch) -> list of index arrays (same on every rank; rank r takes every world_size-th);
     batch_fn(indices) -> model kwargs as CPU tensors (moved to the device here, in one place);
     evaluate(model) -> metrics dict containing `metric`, and optionally `per_user` outcomes (kept for the best
-    step in `state.best_per_user`, not in the curve) and `serving` (dropped).
+    step in `state.best_per_user`, not in the curve) and `serving` (dropped). Every rank calls it (each decodes
+    a share of the users: scaling.decode), so ZeRO-3's partitioned weights can validate.
     """
     dist = dist or Dist()
     device = torch.device(dist.device)
@@ -247,20 +258,21 @@ def train(model: torch.nn.Module, cfg: TrainConfig, *, make_batches: Callable[[i
 
     def validate():
         model.eval()
-        m = evaluate(model) if dist.is_main else {}
+        m = evaluate(model)
         model.train()
         per_user = m.pop("per_user", None)
         m.pop("serving", None)
-        score = torch.tensor([m.get(metric, 0.0)])
-        if dist.world_size > 1:
+        score = torch.tensor([m.get(metric, 0.0)], device=device)   # nccl collectives take device tensors
+        if dist.world_size > 1:   # every rank decoded the same users; rank 0's score decides for all
             torch_dist.broadcast(score, 0)
         score = float(score)
         state.curve.append({"step": state.step, "epoch": state.epoch, **m})
         if score > state.best_metric:
             state.best_metric, state.best_step, state.bad_evals = score, state.step, 0
             state.best_per_user = {k: v.tolist() for k, v in per_user.items()} if per_user else {}
-            if dist.is_main:
-                _atomic_torch_save(trainable_state(model), best)
+            with full_weights(model):
+                if dist.is_main:
+                    _atomic_torch_save(trainable_state(model), best)
         else:
             state.bad_evals += 1
         return m
@@ -303,9 +315,12 @@ def train(model: torch.nn.Module, cfg: TrainConfig, *, make_batches: Callable[[i
     bar.close()
     if dist.world_size > 1:
         torch_dist.barrier()   # rank 0 may still be writing best.pt
-    state.rank_weight_sha256 = rank_weight_hashes(model, dist)   # last-step weights, every rank
+    with full_weights(model):
+        state.rank_weight_sha256 = rank_weight_hashes(model, dist)   # last-step weights, every rank
     if best.is_file():
-        load_trainable_state(model, torch.load(best, weights_only=True, map_location=device))
+        with full_weights(model, modifier_rank=0):   # ZeRO-3: rank 0 loads, the exit re-partitions to all
+            if dist.is_main or not any(hasattr(p, "ds_id") for p in model.parameters()):
+                load_trainable_state(model, torch.load(best, weights_only=True, map_location=device))
     return state
 
 

@@ -63,7 +63,8 @@ def test_decode_loop_moves_inputs_to_the_models_device_and_results_back():
     model = torch.nn.Linear(2, 2, device="meta")
     seen = []
 
-    def search(m, input_ids, attention_mask):
+    def search(m, sync, input_ids, attention_mask):
+        assert sync is None   # one process: nothing to keep in step
         seen.append((input_ids.device.type, attention_mask.device.type))
         return torch.arange(len(input_ids) * 3).view(-1, 3)   # on the CPU: the loop brings results back as numpy
 

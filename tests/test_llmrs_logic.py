@@ -170,3 +170,54 @@ def test_training_loss_is_on_target_tokens_only():
         nll += float(torch.nn.functional.cross_entropy(logits, torch.tensor(target), reduction="sum"))
         n += len(target)
     assert got == pytest.approx(nll / n, rel=1e-4)
+
+
+class _Collective(torch.nn.Module):
+    """A model whose every forward is a collective, as under DeepSpeed ZeRO-3 (each forward gathers parameter
+    shards from every rank): ranks making different numbers of forward calls fail or hang."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model, self.calls = model, 0
+
+    def forward(self, **kw):
+        import torch.distributed as torch_dist
+
+        self.calls += 1
+        torch_dist.broadcast(torch.zeros(3), src=0)   # a different shape from lockstep's all-reduce
+        return self.model(**kw)
+
+
+def _rank_decodes(rank: int, init: str, prompts: list, out_dir: str):
+    import datetime
+
+    import torch.distributed as torch_dist
+
+    from scaling.decode import lockstep
+
+    torch_dist.init_process_group("gloo", init_method=init, rank=rank, world_size=2,
+                                  timeout=datetime.timedelta(seconds=60))
+    model = _Collective(tiny_model(0))
+    trie = TitleTrie([np.array(t) for t in TITLES], V)
+    ids = torch.tensor([prompts[rank]])
+    res = title_beam_search(model, ids, torch.ones_like(ids), trie, EOS, beam_size=1, constrained=True,
+                            sync=lockstep(torch.device("cpu")))
+    torch.save({"titles": res.titles, "calls": model.calls}, f"{out_dir}/{rank}.pt")
+    torch_dist.destroy_process_group()
+
+
+def test_title_beam_search_keeps_ranks_in_step(tmp_path):
+    """Two ranks whose prompts end their titles at different steps (measured here: prompt [2, 4] stops after
+    2 forward calls, [2, 2] after 4, with beam 1 on tiny_model(0)): with `lockstep`, the rank done first makes
+    dummy forwards, so both make the same calls, and each rank's titles equal a lone process's."""
+    import torch.multiprocessing as mp
+
+    prompts = [[2, 4], [2, 2]]
+    trie = TitleTrie([np.array(t) for t in TITLES], V)
+    alone = [title_beam_search(tiny_model(0), torch.tensor([p]), torch.ones(1, 2, dtype=torch.long), trie, EOS,
+                               beam_size=1, constrained=True).titles for p in prompts]
+    mp.spawn(_rank_decodes, args=(f"file://{tmp_path}/pg", prompts, str(tmp_path)), nprocs=2)
+    got = [torch.load(tmp_path / f"{r}.pt") for r in range(2)]
+    assert got[0]["calls"] == got[1]["calls"] == 4
+    for r in range(2):
+        assert got[r]["titles"].tolist() == alone[r].tolist()

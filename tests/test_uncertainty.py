@@ -83,7 +83,7 @@ def test_paired_comparison_on_shared_users(tmp_path):
         compare_runs(a, other, config_a=cfgs.loc["a"].to_dict(), config_b=cfgs.loc["other"].to_dict())
 
 
-def test_report_carries_the_noise(tmp_path):
+def test_report_carries_the_noise(tmp_path, capsys):
     """A 5-size ladder scored on 500 users: per-point error bars, an R0 interval at least as wide as the points'
     own sampling error, paired neighbours, a frontier, and a rising curve's ceiling said to be not identified."""
     rng = np.random.default_rng(2)
@@ -109,6 +109,14 @@ def test_report_carries_the_noise(tmp_path):
     md = write_report(rising, tmp_path / "rep2", n_boot=200).read_text()
     assert "| R0 | not identified" in md
 
+    from scaling.cli import main
+    main(["suggest", str(rising), "--sims", "2", "--n-boot", "60"])
+    out = capsys.readouterr().out
+    assert "recommender: ceiling R0" in out and "(not identified" in out
+    first = out.splitlines()[[i for i, line in enumerate(out.splitlines()) if line.strip().startswith("1.")][0]]
+    assert "one run at a larger size" in first and "still rising" in out
+    assert "gr-scaling run --config" in out and "model.preset=" in out
+
 
 @pytest.mark.integration
 def test_interval_calibration_on_synthetic_studies():
@@ -133,15 +141,18 @@ def test_saturated_curve_gives_a_useful_ceiling():
 
 
 @pytest.mark.integration
-def test_suggest_expected_widths_match_measured_ones():
-    """50 synthetic studies still rising at their largest size (22% below R0, 500 users a point): the R0 interval
-    width `suggest` expects from its top candidate matches, in the median over studies, the width measured after
-    really adding those runs (drawn from the true law) within 1.5x. Which candidate comes first is printed, not
-    asserted: here 4x the evaluation users usually narrows R0 more than one larger size (see the issue note)."""
-    from calibrate_intervals import check_suggest
+def test_suggest_ranks_a_larger_size_first_on_rising_curves():
+    """50 synthetic studies still rising at their largest size (22% below R0, 500 users a point): `suggest` ranks
+    a larger size first in at least 90% of them, and the R0 interval width it expects from its top candidate
+    matches, in the median over studies, the width measured after really adding that run (drawn from the true
+    law) within 1.5x. On saturated curves (within 0.3% of R0 at the largest size, 2,000 users a point) the
+    larger-size rule fires on well under half of the studies, leaving the ranking to the expected widths."""
+    from calibrate_intervals import check_suggest, rising_rate
 
     r = check_suggest(studies=50, users=500, sims=6, n_boot=40, seed=3)
+    saturated = rising_rate(studies=40, users=2000, seed=4)
     print(f"\nsuggest: larger first {r['larger_first']:.0%}, expected/measured median {r['median_ratio']:.2f}, "
-          f"within 1.5x {r['within_1.5']:.0%}; first choices {r['kinds']}")
+          f"within 1.5x {r['within_1.5']:.0%}; saturated curves called rising {saturated:.0%}")
+    assert r["larger_first"] >= 0.9
     assert 1 / 1.5 <= r["median_ratio"] <= 1.5
-    assert set(r["kinds"]) <= {"larger", "seeds", "users"}
+    assert saturated <= 0.45   # measured 30% here (seed 4), 12% with seed 1: the rule does not always fire

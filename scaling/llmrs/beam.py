@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from typing import Callable
+
 import torch
 
 from scaling.llmrs.trie import TitleTrie
@@ -47,8 +49,10 @@ def _cache_of(out):
 
 @torch.inference_mode()
 def title_beam_search(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, trie: TitleTrie, eos: int,
-                      beam_size: int, constrained: bool) -> TitleBeams:
-    """input_ids/attention_mask: (B, P) left-padded prompts."""
+                      beam_size: int, constrained: bool, sync: Callable[[bool], bool] | None = None) -> TitleBeams:
+    """input_ids/attention_mask: (B, P) left-padded prompts. `sync` (scaling.decode.lockstep, several ranks):
+    how many token steps a batch takes depends on its titles, so each step asks whether every rank is done, and
+    a rank that is keeps making one-token dummy forwards until all are (ZeRO-3 gathers shards in each forward)."""
     n_users, dev = input_ids.shape[0], input_ids.device   # everything is allocated beside the inputs
     trie = trie.to(dev)
     mask = attention_mask
@@ -81,7 +85,15 @@ def title_beam_search(model, input_ids: torch.Tensor, attention_mask: torch.Tens
         fin_score = torch.cat([fin_score[old], score[done]])
         fin_title = torch.cat([fin_title[old], trie.title_of(child[done])])
         live = ext[~ends]
-        if len(live) == 0 or step == trie.max_len - 1:   # len() of a CUDA tensor syncs: once per token step
+        stop = len(live) == 0 or step == trie.max_len - 1   # len() of a CUDA tensor syncs: once per token step
+        if sync is not None and not sync(stop):
+            if stop:
+                while True:   # done here, not everywhere: the same forward calls as the ranks still decoding
+                    model(input_ids=input_ids[:1, -1:], use_cache=False)
+                    if sync(True):
+                        break
+                break
+        elif stop:
             break
         src = r[live]
         row_user, row_node, row_score = row_user[src], child[live], score[live]

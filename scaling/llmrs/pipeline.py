@@ -108,6 +108,6 @@ def llm_decoder(p: Prepared, beam_size: int, constrained: bool, batch_size: int)
     return Decoder(
         p.llm.model, lengths=batcher.prompt_lengths,
         inputs=lambda ex, idx: dict(zip(("input_ids", "attention_mask"), batcher.prompts(ex, idx))),
-        search=lambda m, input_ids, attention_mask: title_beam_search(m, input_ids, attention_mask, trie, batcher.p.eos,
-                                                                      beam_size, constrained).titles,
+        search=lambda m, sync, input_ids, attention_mask: title_beam_search(
+            m, input_ids, attention_mask, trie, batcher.p.eos, beam_size, constrained, sync).titles,
         to_items=p.title_items.expand, beam_size=beam_size, batch_size=batch_size)

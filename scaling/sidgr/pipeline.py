@@ -83,6 +83,7 @@ def sid_decoder(model, batcher: SIDBatcher, trie: SIDTrie, beam_size: int, const
     return Decoder(
         model, lengths=lambda ex: ex.lengths,
         inputs=lambda ex, idx: dict(zip(("input_ids", "attention_mask"), batcher.history_tokens(ex.history[idx], ex.user[idx]))),
-        search=lambda m, input_ids, attention_mask: beam_search(m, batcher.arch, input_ids, attention_mask, batcher.layout,
-                                                                trie, beam_size, constrained).items,
+        # sync unused: SID beam search makes the same number of forward calls for every batch (one per digit)
+        search=lambda m, sync, input_ids, attention_mask: beam_search(m, batcher.arch, input_ids, attention_mask,
+                                                                      batcher.layout, trie, beam_size, constrained).items,
         to_items=pad_items, beam_size=beam_size, batch_size=batch_size)

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The SID-GR fidelity ablation (issue #14) on full Beauty, one row after another, each resumable:
+# starting the script again skips done rows and resumes a killed one from its checkpoint.
+#   bash bench/fidelity_ablation.sh [RUNS_DIR] [extra overrides...]
+# Budget per row: STEPS (default 3000 steps of 256), validation on 2,000 users every 500 steps,
+# final validation/test decode on the first 5,000 users of the fixed permutation (paired across rows).
+# THREADS (default 1) torch threads per run.  Records: RUNS_DIR/sidgr-*/ (copy them without ckpt/
+# to notebooks/results/ to commit them).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${1:-runs-fidelity}; shift || true
+PY=${PYTHON:-.venv/bin/python}
+export OMP_NUM_THREADS=${THREADS:-1} MKL_NUM_THREADS=${THREADS:-1}
+common=(model.preset=small train.max_steps=${STEPS:-3000} train.eval_every=500 train.autocast=bfloat16
+        eval.valid_users=2000 eval.test_users=5000 "$@")
+rows=(
+  "default|"
+  "grid-recipe|data.augment=all tokenizer.normalize=true train.select_metric=recall@10"
+  "augment-all|data.augment=all"
+  "normalize|tokenizer.normalize=true"
+)
+for row in "${rows[@]}"; do
+  name=${row%%|*}; sw=${row#*|}
+  echo "== $name: $sw ($(date +%T))"
+  # shellcheck disable=SC2086
+  $PY -m scaling.cli run --runs-dir "$RUNS" --quiet "${common[@]}" $sw
+done
