@@ -150,8 +150,9 @@ class _TorchEngine:
                 model, device_ids=[torch.device(dist.device).index] if on_gpu else None)
         else:
             self.net = model
+        # fused: one kernel for the whole update on a GPU instead of one per parameter tensor
         self.opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr,
-                                     weight_decay=cfg.weight_decay)
+                                     weight_decay=cfg.weight_decay, fused=torch.device(dist.device).type == "cuda")
         self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, _lr_lambda(cfg))
 
     def step(self, batch: dict) -> torch.Tensor:

@@ -20,7 +20,9 @@ class Profile:
     time_min: int = 60
     mem_gb: float | None = None
     cpus_per_task: int = 1
-    gpus_per_node: int = 0
+    gpus_per_node: int = 0           # sbatch --gpus-per-node
+    gpus_per_task: int = 0           # sbatch --gpus-per-task (sites that bind one GPU to each task)
+    gres: str | None = None          # sbatch --gres, e.g. "gpu:4" or "gpu:h100:4" (sites without --gpus-*)
     tasks_per_node: int = 1          # > 1: one rank per task, torch DDP over them
     array_parallelism: int = 16      # at most this many array tasks at once
     runs_per_job: int = 1            # > 1: each array task runs this many runs in sequence (tiny runs)
@@ -40,6 +42,10 @@ class Profile:
             p["mem_gb"] = self.mem_gb
         if self.gpus_per_node:
             p["gpus_per_node"] = self.gpus_per_node
+        if self.gpus_per_task:
+            p["slurm_gpus_per_task"] = self.gpus_per_task
+        if self.gres:
+            p["slurm_gres"] = self.gres
         if self.additional:
             p["slurm_additional_parameters"] = dict(self.additional)
         return p
@@ -58,6 +64,8 @@ def load_profile(path: str | Path) -> Profile:
         raise ConfigError(f"{p}: {e}") from None
     if min(prof.runs_per_job, prof.tasks_per_node, prof.array_parallelism, prof.runs_per_gpu) < 1:
         raise ConfigError(f"{p}: runs_per_job, runs_per_gpu, tasks_per_node and array_parallelism must be >= 1")
+    if sum(map(bool, (prof.gpus_per_node, prof.gpus_per_task, prof.gres))) > 1:
+        raise ConfigError(f"{p}: set one of gpus_per_node, gpus_per_task and gres (each asks SLURM for the GPUs)")
     if prof.runs_per_gpu > 1 and prof.tasks_per_node > 1:
         raise ConfigError(f"{p}: runs_per_gpu packs single-process runs; it cannot be combined with tasks_per_node > 1 "
                           "(multi-rank DDP jobs)")

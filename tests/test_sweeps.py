@@ -47,7 +47,8 @@ def test_unknown_key_names_file_and_closest(tmp_path):
         load_grid(p)
 
 
-@pytest.mark.parametrize("name", ["quick", "paper-rs", "paper-encoder", "paper-tokenizer", "paper-llm", "llmrs-beauty"])
+@pytest.mark.parametrize("name", ["quick", "paper-rs", "paper-encoder", "paper-tokenizer", "paper-llm", "paper-llm-full",
+                                  "llmrs-beauty"])
 def test_shipped_grids_load(name):
     assert load_grid(REPO / "sweeps" / "grids" / f"{name}.yaml").runs
 
@@ -81,6 +82,21 @@ def test_profile_validation(tmp_path):
     params = prof.submitit_parameters()
     assert params["slurm_partition"] == "gpu" and params["gpus_per_node"] == 4 and params["tasks_per_node"] == 4
     assert params["slurm_setup"][0].startswith("module load")
+    # what sbatch receives, rendered by submitit itself from our executor: GPUs asked for three ways
+    from sweeps.executors.submitit_backend import SubmititExecutor
+
+    def sbatch(text: str) -> str:
+        p.write_text(text)
+        ex = SubmititExecutor("slurm", tmp_path, load_profile(p))._executor()
+        return ex._executor._make_submission_file_text("true", "uid")
+
+    assert "#SBATCH --gpus-per-node=4" in sbatch("gpus_per_node: 4\ntasks_per_node: 4\n")
+    assert "#SBATCH --gpus-per-task=1" in sbatch("gpus_per_task: 1\ntasks_per_node: 4\n")
+    s = sbatch("gres: gpu:h100:4\ntasks_per_node: 4\n")
+    assert "#SBATCH --gres=gpu:h100:4" in s and "#SBATCH --ntasks-per-node=4" in s
+    p.write_text("gres: gpu:4\ngpus_per_node: 4\n")
+    with pytest.raises(ConfigError, match="set one of gpus_per_node, gpus_per_task and gres"):
+        load_profile(p)
 
 
 def test_run_left_running_by_a_dead_process_is_resubmitted(tmp_path):
