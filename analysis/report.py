@@ -111,6 +111,7 @@ def write_report(results: str | Path, out: str | Path, metric: str = "test/recal
     if not table:
         parts += paired_section(df, curves, metric)
         parts += frontier_section(df, metric, out)
+        parts += reference_section(df, metric)
     if notes:
         parts += ["## Not fitted", "", *[f"- {n}" for n in notes], ""]
     fits = {c.axis: {"runs": len(c.n), "sizes": int(np.unique(c.n).size), "law": c.fit.law.formula,
@@ -198,6 +199,21 @@ def paired_section(df: pd.DataFrame, curves: list[Curve], metric: str) -> list[s
                           f"best LLM-as-RS ({run_label(best['llmrs'])})") if same else
                      "- best LLM-as-RS vs best SID-GR: not paired (their data settings select different users)")
     return lines + [""]
+
+
+def reference_section(df: pd.DataFrame, metric: str) -> list[str]:
+    """SID-GR runs on a whole dataset beside the published figures with their settings (analysis.references)."""
+    from analysis.references import beside_references, describe
+
+    name = metric.split("/")[-1]
+    if not metric.startswith("test/") or name not in ("recall@5", "recall@10", "ndcg@5", "ndcg@10"):
+        return []
+    table = beside_references(df, name)
+    if table.empty:
+        return []
+    return ["## Published reference figures", "", "Runs on a whole dataset beside the published figures with their "
+            "settings (GRID: 5 seeds, Flan-T5-XL embeddings of title, categories, description and price; "
+            "`gr-scaling reference` lists them):", "", *[f"- {line}" for line in describe(table, name)], ""]
 
 
 def frontier_section(df: pd.DataFrame, metric: str, out: Path) -> list[str]:
