@@ -1,0 +1,57 @@
+"""The SID-GR fidelity ablation as one table (issue #14): every SID-GR record of a results directory, what it
+switches relative to the baseline row, test Recall@10 / NDCG@10 with the 95% interval over its users, and the
+paired difference against the baseline on the users both were scored on.
+
+    python bench/fidelity_table.py notebooks/results/fidelity [--baseline RUN_ID]
+Prints a Markdown table; asserts nothing.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+SWITCHES = {"data.augment": "prefix", "tokenizer.normalize": False, "train.select_metric": "ndcg@10"}
+
+
+def switched(row) -> str:
+    """The GRID-recipe switches a run sets away from the project default."""
+    on = [f"{k}={row[k]}" for k, default in SWITCHES.items() if k in row and str(row[k]) != str(default)]
+    return ", ".join(on) or "default"
+
+
+def table(results: str, baseline: str | None = None, metric: str = "recall@10") -> str:
+    from analysis import load_runs
+    from analysis.outcomes import compare_runs
+
+    df = load_runs(results)
+    df = df[df["paradigm"] == "sidgr"].copy()
+    df["switches"] = [switched(r) for _, r in df.iterrows()]
+    base = df[df["run_id"] == baseline].iloc[0] if baseline else df[df["switches"] == "default"].iloc[0]
+    lines = ["| switches | preset | steps (best) | test R@10 [95% CI] | test N@10 | users | vs default, paired |",
+             "|---|---|---|---|---|---|---|"]
+    for _, r in df.sort_values("switches", key=lambda s: s != "default").iterrows():
+        if r["run_id"] == base["run_id"]:
+            paired = "—"
+        else:
+            p = compare_runs(base["path"], r["path"], metric)
+            verdict = "" if p.distinguishable else ", not distinguishable"
+            paired = f"{p.diff:+.4f} [{p.ci[0]:+.4f}, {p.ci[1]:+.4f}]{verdict}"
+        lines.append(f"| {r['switches']} | {r['model.preset']} | {int(r['steps'])} ({int(r['best_step'])}) | "
+                     f"{r[f'test/{metric}']:.4f} [{r[f'test/{metric}.lo']:.4f}, {r[f'test/{metric}.hi']:.4f}] | "
+                     f"{r['test/ndcg@10']:.4f} | {int(r['test/n_users']):,} | {paired} |")
+    return "\n".join(lines)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("results")
+    ap.add_argument("--baseline", default=None, help="run id of the baseline row (default: the run with no switch)")
+    args = ap.parse_args()
+    print(table(args.results, args.baseline))
+
+
+if __name__ == "__main__":
+    main()
