@@ -4,7 +4,7 @@
 #   bash bench/fidelity_ablation.sh [RUNS_DIR] [extra overrides...]
 # Budget per row: STEPS (default 3000 steps of 256), validation on 2,000 users every 500 steps,
 # final validation/test decode on the first 5,000 users of the fixed permutation (paired across rows).
-# THREADS (default 1) torch threads per run.  Records: RUNS_DIR/sidgr-*/ (copy them without ckpt/
+# THREADS (default 1) torch threads per run; ROWS (e.g. "default augment-all") runs only those rows.  Records: RUNS_DIR/sidgr-*/ (copy them without ckpt/
 # to notebooks/results/ to commit them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +21,7 @@ rows=(
 )
 for row in "${rows[@]}"; do
   name=${row%%|*}; sw=${row#*|}
+  if [ -n "${ROWS:-}" ] && [[ " $ROWS " != *" $name "* ]]; then continue; fi
   echo "== $name: $sw ($(date +%T))"
   # shellcheck disable=SC2086
   $PY -m scaling.cli run --runs-dir "$RUNS" --quiet "${common[@]}" $sw
