@@ -29,19 +29,28 @@ def table(results: str, baseline: str | None = None, metric: str = "recall@10") 
     df = load_runs(results)
     df = df[df["paradigm"] == "sidgr"].copy()
     df["switches"] = [switched(r) for _, r in df.iterrows()]
-    base = df[df["run_id"] == baseline].iloc[0] if baseline else df[df["switches"] == "default"].iloc[0]
-    lines = ["| switches | preset | steps (best) | test R@10 [95% CI] | test N@10 | users | vs default, paired |",
-             "|---|---|---|---|---|---|---|"]
-    for _, r in df.sort_values("switches", key=lambda s: s != "default").iterrows():
-        if r["run_id"] == base["run_id"]:
+    defaults = df[df["switches"] == "default"]
+    lines = ["| switches | seed | preset | steps (best) | test R@10 [95% CI] | test N@10 | users | vs default (same seed), "
+             "paired |", "|---|---|---|---|---|---|---|---|"]
+    df = df.sort_values(["switches", "seed"], key=lambda s: s.map(lambda v: (v != "default", v)) if s.name == "switches"
+                        else s)
+    for _, r in df.iterrows():
+        same = defaults[defaults["seed"] == r["seed"]]
+        base = df[df["run_id"] == baseline].iloc[0] if baseline else (same.iloc[0] if len(same) else None)
+        if base is None or r["run_id"] == base["run_id"]:
             paired = "—"
         else:
             p = compare_runs(base["path"], r["path"], metric)
             verdict = "" if p.distinguishable else ", not distinguishable"
             paired = f"{p.diff:+.4f} [{p.ci[0]:+.4f}, {p.ci[1]:+.4f}]{verdict}"
-        lines.append(f"| {r['switches']} | {r['model.preset']} | {int(r['steps'])} ({int(r['best_step'])}) | "
+        lines.append(f"| {r['switches']} | {int(r['seed'])} | {r['model.preset']} | {int(r['steps'])} ({int(r['best_step'])}) | "
                      f"{r[f'test/{metric}']:.4f} [{r[f'test/{metric}.lo']:.4f}, {r[f'test/{metric}.hi']:.4f}] | "
                      f"{r['test/ndcg@10']:.4f} | {int(r['test/n_users']):,} | {paired} |")
+    seeds = df.groupby("switches")[f"test/{metric}"].agg(["mean", "std", "count"])
+    lines += ["", "| switches | seeds | test R@10 mean ± sd |", "|---|---|---|"]
+    for name, g in seeds.iterrows():
+        sd = f" ± {g['std']:.4f}" if g["count"] > 1 else ""
+        lines.append(f"| {name} | {int(g['count'])} | {g['mean']:.4f}{sd} |")
     return "\n".join(lines)
 
 
