@@ -13,7 +13,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-SWITCHES = {"data.augment": "prefix", "tokenizer.normalize": False, "train.select_metric": "ndcg@10"}
+from scaling.config import HASHED_WHEN_SET  # noqa: E402  (each switch's default: the value left out of run ids)
+
+SWITCHES = {k: HASHED_WHEN_SET[k] for k in ("data.augment", "tokenizer.normalize", "train.select_metric")}
 
 
 def switched(row) -> str:
@@ -34,9 +36,10 @@ def table(results: str, baseline: str | None = None, metric: str = "recall@10") 
              "paired |", "|---|---|---|---|---|---|---|---|"]
     df = df.sort_values(["switches", "seed"], key=lambda s: s.map(lambda v: (v != "default", v)) if s.name == "switches"
                         else s)
+    fixed = df[df["run_id"] == baseline].iloc[0] if baseline else None
     for _, r in df.iterrows():
         same = defaults[defaults["seed"] == r["seed"]]
-        base = df[df["run_id"] == baseline].iloc[0] if baseline else (same.iloc[0] if len(same) else None)
+        base = fixed if fixed is not None else (same.iloc[0] if len(same) else None)
         if base is None or r["run_id"] == base["run_id"]:
             paired = "—"
         else:

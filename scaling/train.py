@@ -321,9 +321,8 @@ def train(model: torch.nn.Module, cfg: TrainConfig, *, make_batches: Callable[[i
     with full_weights(model):
         state.rank_weight_sha256 = rank_weight_hashes(model, dist)   # last-step weights, every rank
     if best.is_file():
-        with full_weights(model, modifier_rank=0):   # ZeRO-3: rank 0 loads, the exit re-partitions to all
-            if dist.is_main or not any(hasattr(p, "ds_id") for p in model.parameters()):
-                load_trainable_state(model, torch.load(best, weights_only=True, map_location=device))
+        with full_weights(model, modifier_rank=0):   # ZeRO-3: the exit broadcasts rank 0's and re-partitions
+            load_trainable_state(model, torch.load(best, weights_only=True, map_location=device))
     return state
 
 

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 
+from analysis.outcomes import read_outcomes
 from conftest import REPO, SHARED_DATA
 from scaling import config
 from scaling.cache import ArtifactCache
@@ -68,11 +69,10 @@ def test_every_rank_decodes_and_matches_one_process(name, overrides, tmp_path, s
     m = json.loads((out / "metrics.json").read_text())
     assert m["world_size"] == 2 and len(m["curve"]) >= 2
     assert json.loads((out / "serving.json").read_text())["ranks"] == 2
-    with np.load(out / "outcomes.npz") as o:
-        test_user, test_rank = o["test/user"], o["test/rank"]
+    test = read_outcomes(out)["test"]
     alone = _decode_alone(overrides, out, shared_cache)
-    np.testing.assert_array_equal(test_user, alone["user"])
-    np.testing.assert_array_equal(test_rank, alone["rank"])
+    np.testing.assert_array_equal(test["user"], alone["user"])
+    np.testing.assert_array_equal(test["rank"], alone["rank"])
     p = json.loads((out / "params.json").read_text())
     assert min(v for v in p.values() if isinstance(v, (int, float)) and not isinstance(v, bool)) >= 0
     key = "n_trainable" if "llmrs" in name else "n_rs_non_embedding"

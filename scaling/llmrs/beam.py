@@ -86,14 +86,12 @@ def title_beam_search(model, input_ids: torch.Tensor, attention_mask: torch.Tens
         fin_title = torch.cat([fin_title[old], trie.title_of(child[done])])
         live = ext[~ends]
         stop = len(live) == 0 or step == trie.max_len - 1   # len() of a CUDA tensor syncs: once per token step
-        if sync is not None and not sync(stop):
-            if stop:
-                while True:   # done here, not everywhere: the same forward calls as the ranks still decoding
-                    model(input_ids=input_ids[:1, -1:], use_cache=False)
-                    if sync(True):
-                        break
-                break
-        elif stop:
+        if sync is not None:
+            all_done = sync(stop)
+            while stop and not all_done:   # done here, not everywhere: the forward calls of the ranks still decoding
+                model(input_ids=input_ids[:1, -1:], use_cache=False)
+                all_done = sync(True)
+        if stop:
             break
         src = r[live]
         row_user, row_node, row_score = row_user[src], child[live], score[live]
