@@ -23,6 +23,7 @@ from tqdm.auto import tqdm
 
 from scaling.config import TrainConfig
 from scaling.errors import ConfigError
+from scaling.record import write_json
 
 
 def resolve_device(want: str, local_rank: int = 0) -> str:
@@ -227,6 +228,28 @@ class _DeepSpeedEngine:
         return client["state"]
 
 
+def progress_summary(state: TrainState, cfg: TrainConfig, metric: str, total: int) -> dict:
+    """Where a run stands, for `ckpt/progress.json` (written with every checkpoint; `gr-scaling sweep status`
+    shows it): the step, the best validation so far, the rate, and an ETA when a step limit bounds the run (a run
+    stopped by validation may end sooner: `bad_evals` of `patience` says how near)."""
+    rate = state.examples_seen / state.train_seconds if state.train_seconds else 0.0
+    steps_per_s = state.step / state.train_seconds if state.train_seconds else 0.0
+    eta = (total - state.step) / steps_per_s if cfg.max_steps and steps_per_s else None
+    return {"step": state.step, "epoch": state.epoch, "max_steps": cfg.max_steps, "metric": metric,
+            "best": state.best_metric if state.curve else None, "best_step": state.best_step,
+            "bad_evals": state.bad_evals, "patience": cfg.patience, "stopped_early": state.stopped_early,
+            "examples_per_s": rate, "eta_s": eta, "time": time.time(), "curve": state.curve}
+
+
+def progress_line(p: dict) -> str:
+    """progress.json as one line: `step 1500 (epoch 1), best ndcg@10 0.0180 @1500, 0/5 bad, 944 ex/s`."""
+    limit = f"/{p['max_steps']}" if p.get("max_steps") else ""
+    best = f"best {p['metric']} {p['best']:.4f} @{p['best_step']}" if p.get("best") is not None else "not validated yet"
+    eta = f", ETA {p['eta_s'] / 60:.0f} min" if p.get("eta_s") is not None else ""
+    return (f"step {p['step']}{limit} (epoch {p['epoch']}), {best}, {p['bad_evals']}/{p['patience']} bad, "
+            f"{p['examples_per_s']:.0f} ex/s{eta}")
+
+
 def train(model: torch.nn.Module, cfg: TrainConfig, *, make_batches: Callable[[int], list],
           batch_fn: Callable[[np.ndarray], dict], evaluate: Callable[[torch.nn.Module], dict],
           metric: str, ckpt_dir: Path, seed: int, dist: Dist | None = None,
@@ -256,6 +279,8 @@ def train(model: torch.nn.Module, cfg: TrainConfig, *, make_batches: Callable[[i
 
     def checkpoint():
         engine.save(ckpt_dir, asdict(state))
+        if dist.is_main:
+            write_json(ckpt_dir / "progress.json", progress_summary(state, cfg, metric, total))
 
     def validate():
         model.eval()

@@ -5,6 +5,7 @@ submitted). Submitting again submits only runs that are not done and have no liv
 """
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 from scaling.config import RunConfig, config_hash
 from scaling.record import orphaned, read_json, write_json
 from scaling.run import run_dir_for
+from scaling.train import progress_line
 from sweeps.executors import make_executor
 from sweeps.executors.base import ACTIVE
 from sweeps.grid import Grid, load_grid
@@ -53,6 +55,15 @@ def _run_status(cfg: RunConfig, paths: Paths) -> tuple[str | None, str]:
     return lines[0].strip(), (lines[1].strip() if len(lines) > 1 else "")
 
 
+def _progress(cfg: RunConfig, paths: Paths) -> str:
+    """A running run's last checkpoint, as one line ('' before its first validation)."""
+    f = run_dir_for(cfg, paths.runs_dir) / "ckpt" / "progress.json"
+    try:
+        return progress_line(json.loads(f.read_text()))
+    except (OSError, ValueError, KeyError):   # not written yet, or from an older version
+        return ""
+
+
 def status(grid_path: str, paths: Paths) -> list[dict]:
     """One row per run: run_id, state (done / running / pending / failed / missing), reason, log."""
     grid = load_grid(grid_path)
@@ -83,7 +94,8 @@ def status(grid_path: str, paths: Paths) -> list[dict]:
         else:
             state = "pending" if jid and job_state in ACTIVE else "missing"
         rows.append({"run_id": run_dir_for(cfg, paths.runs_dir).name, "state": state, "reason": reason,
-                     "job_id": jid or "", "job_state": job_state, "log": ex.log_path(jid) if jid else ""})
+                     "job_id": jid or "", "job_state": job_state, "log": ex.log_path(jid) if jid else "",
+                     "progress": _progress(cfg, paths) if state == "running" else ""})
     return rows
 
 
@@ -188,7 +200,8 @@ def status_table(rows: list[dict]) -> str:
         counts[r["state"]] = counts.get(r["state"], 0) + 1
     lines = [f"{'run':28} {'state':8} {'job':12} reason / log"]
     for r in rows:
-        extra = (r["reason"] + (f"  (log: {r['log']})" if r["log"] else "")) if r["state"] == "failed" else ""
+        extra = (r["reason"] + (f"  (log: {r['log']})" if r["log"] else "")) if r["state"] == "failed" else \
+            r.get("progress", "")
         lines.append(f"{r['run_id']:28} {r['state']:8} {r['job_id']:12} {extra}")
     lines.append("  ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
     return "\n".join(lines)

@@ -206,3 +206,25 @@ def test_packing_profile_validation(tmp_path):
     with pytest.raises(ConfigError, match="cannot be combined with tasks_per_node > 1"):
         load_profile(p)
     assert load_profile(REPO / "slurm" / "profiles" / "example-gpu-packed.yaml").runs_per_gpu == 4
+
+
+def test_status_shows_where_a_running_run_stands(tmp_path):
+    import socket
+
+    from scaling.record import write_json, write_status
+    from scaling.run import run_dir_for
+
+    p = write_grid(tmp_path, {"product": {"model.preset": ["tiny", "small"]}})
+    paths = sweeps.Paths(str(tmp_path / "runs"))
+    d = run_dir_for(load_grid(p).runs[0], paths.runs_dir)
+    (d / "ckpt").mkdir(parents=True)
+    write_status(d, "running")
+    (d / "events.log").write_text(f"1.0 start {socket.gethostname()} {os.getpid()}\n")   # alive: this process
+    write_json(d / "ckpt" / "progress.json", {"step": 1500, "epoch": 1, "max_steps": 0, "metric": "ndcg@10",
+                                              "best": 0.018, "best_step": 1500, "bad_evals": 0, "patience": 5,
+                                              "examples_per_s": 944.0, "eta_s": None})
+    rows = sweeps.status(str(p), paths)
+    assert [r["state"] for r in rows] == ["running", "missing"]
+    assert rows[0]["progress"] == "step 1500 (epoch 1), best ndcg@10 0.0180 @1500, 0/5 bad, 944 ex/s"
+    from sweeps.launcher import status_table
+    assert "step 1500 (epoch 1)" in status_table(rows).splitlines()[1]

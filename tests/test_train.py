@@ -60,6 +60,24 @@ def test_early_stop_and_best_weights(tmp_path):
     assert all(torch.equal(v, snapshots[1][k]) for k, v in model.state_dict().items())
 
 
+def test_progress_file_follows_the_checkpoints(tmp_path):
+    import json
+
+    from scaling.train import progress_line
+
+    model, x, y = _setup()
+    scores = iter([0.1, 0.5, 0.2])
+    _train(model, x, y, tmp_path, TrainConfig(max_steps=6, eval_every=2, patience=5),
+           lambda m: {"score": next(scores)})
+    p = json.loads((tmp_path / "progress.json").read_text())
+    assert (p["step"], p["best_step"], p["best"], p["bad_evals"], p["max_steps"]) == (6, 4, 0.5, 1, 6)
+    assert [c["score"] for c in p["curve"]] == [0.1, 0.5, 0.2] and p["examples_per_s"] > 0 and p["eta_s"] == 0
+    line = progress_line(p)
+    assert line.startswith("step 6/6 (epoch 1), best score 0.5000 @4, 1/5 bad, ") and "ETA 0 min" in line
+    p.update(max_steps=0, eta_s=None, best=None)   # stopped by validation only, before its first validation
+    assert progress_line(p).startswith("step 6 (epoch 1), not validated yet, 1/5 bad, ") and "ETA" not in progress_line(p)
+
+
 def test_autocast_bfloat16_trains_in_bf16_and_keeps_fp32_weights(tmp_path):
     """train.autocast=bfloat16: the forward's linear layers compute in bf16, weights and optimizer stay fp32,
     and the loss still falls on a batch the model can fit."""
