@@ -24,6 +24,11 @@ def switched(row) -> str:
     return ", ".join(on) or "default"
 
 
+def budget(row) -> str:
+    """What ended a run: its step limit, or validation alone (early stop)."""
+    return f"{int(row['train.max_steps'])} steps" if row["train.max_steps"] else "early stop"
+
+
 def table(results: str, baseline: str | None = None, metric: str = "recall@10") -> str:
     from analysis import load_runs
     from analysis.outcomes import compare_runs
@@ -31,14 +36,15 @@ def table(results: str, baseline: str | None = None, metric: str = "recall@10") 
     df = load_runs(results)
     df = df[df["paradigm"] == "sidgr"].copy()
     df["switches"] = [switched(r) for _, r in df.iterrows()]
+    df["budget"] = [budget(r) for _, r in df.iterrows()]
     defaults = df[df["switches"] == "default"]
-    lines = ["| switches | seed | preset | steps (best) | test R@10 [95% CI] | test N@10 | users | vs default (same seed), "
-             "paired |", "|---|---|---|---|---|---|---|---|"]
-    df = df.sort_values(["switches", "seed"], key=lambda s: s.map(lambda v: (v != "default", v)) if s.name == "switches"
-                        else s)
+    lines = ["| switches | budget | seed | preset | steps (best) | test R@10 [95% CI] | test N@10 | users | "
+             "vs default (same seed and budget), paired |", "|---|---|---|---|---|---|---|---|---|"]
+    df = df.sort_values(["budget", "switches", "seed"],
+                        key=lambda s: s.map(lambda v: (v != "default", v)) if s.name == "switches" else s)
     fixed = df[df["run_id"] == baseline].iloc[0] if baseline else None
     for _, r in df.iterrows():
-        same = defaults[defaults["seed"] == r["seed"]]
+        same = defaults[(defaults["seed"] == r["seed"]) & (defaults["budget"] == r["budget"])]
         base = fixed if fixed is not None else (same.iloc[0] if len(same) else None)
         if base is None or r["run_id"] == base["run_id"]:
             paired = "—"
@@ -46,14 +52,14 @@ def table(results: str, baseline: str | None = None, metric: str = "recall@10") 
             p = compare_runs(base["path"], r["path"], metric)
             verdict = "" if p.distinguishable else ", not distinguishable"
             paired = f"{p.diff:+.4f} [{p.ci[0]:+.4f}, {p.ci[1]:+.4f}]{verdict}"
-        lines.append(f"| {r['switches']} | {int(r['seed'])} | {r['model.preset']} | {int(r['steps'])} ({int(r['best_step'])}) | "
+        lines.append(f"| {r['switches']} | {r['budget']} | {int(r['seed'])} | {r['model.preset']} | {int(r['steps'])} ({int(r['best_step'])}) | "
                      f"{r[f'test/{metric}']:.4f} [{r[f'test/{metric}.lo']:.4f}, {r[f'test/{metric}.hi']:.4f}] | "
                      f"{r['test/ndcg@10']:.4f} | {int(r['test/n_users']):,} | {paired} |")
-    seeds = df.groupby("switches")[f"test/{metric}"].agg(["mean", "std", "count"])
-    lines += ["", "| switches | seeds | test R@10 mean ± sd |", "|---|---|---|"]
-    for name, g in seeds.iterrows():
+    seeds = df.groupby(["switches", "budget"], sort=False)[f"test/{metric}"].agg(["mean", "std", "count"])
+    lines += ["", "| switches | budget | seeds | test R@10 mean ± sd |", "|---|---|---|---|"]
+    for (name, bud), g in seeds.iterrows():
         sd = f" ± {g['std']:.4f}" if g["count"] > 1 else ""
-        lines.append(f"| {name} | {int(g['count'])} | {g['mean']:.4f}{sd} |")
+        lines.append(f"| {name} | {bud} | {int(g['count'])} | {g['mean']:.4f}{sd} |")
     return "\n".join(lines)
 
 
