@@ -228,3 +228,14 @@ def test_status_shows_where_a_running_run_stands(tmp_path):
     assert rows[0]["progress"] == "step 1500 (epoch 1), best ndcg@10 0.0180 @1500, 0/5 bad, 944 ex/s"
     from sweeps.launcher import status_table
     assert "step 1500 (epoch 1)" in status_table(rows).splitlines()[1]
+
+
+@pytest.mark.parametrize("name", ["paper-rs", "dense-ladder"])
+def test_size_ladders_set_each_preset_its_rule_lr(name):
+    from scaling.sidgr.presets import lr_rule
+
+    runs = load_grid(REPO / "sweeps" / "grids" / f"{name}.yaml").runs
+    assert {c.model.preset for c in runs} >= {"tiny", "small", "grid", "medium"}
+    for c in runs:
+        assert c.train.lr == pytest.approx(lr_rule(c.model.preset, c.model.arch), rel=1e-4), c.model.preset
+    assert lr_rule("large") == 2.5e-4 and lr_rule("small") == 1e-3 == lr_rule("tiny")

@@ -2,6 +2,11 @@
 
 `grid` is GRID's default TIGER: 4 encoder + 4 decoder layers, d_model 128, 6 heads (d_kv 64),
 MLP 1024. Non-embedding counts (printed by `gr-scaling presets`) are exact for a given vocabulary.
+
+Learning rate by size (`lr_rule`; issue #14: with one lr for every size the large preset peaked at step 1,000
+and fell): GRID's released 1e-3 up to its d_model 128, then falling as 1/width past it (as muP prescribes for
+Adam on hidden weights). It is not applied behind a run's back: `train.lr` is what a run uses, and ladders set
+the rule's value per size (sweeps/grids/dense-ladder.yaml, paper-rs.yaml); `gr-scaling presets` prints it.
 """
 from __future__ import annotations
 
@@ -24,3 +29,12 @@ DECODER = {
     "xl":     (16, 768, 12, 3072),
 }
 PRESETS = {"encdec": ENCDEC, "decoder": DECODER}
+
+
+def d_model(preset: str, arch: str = "encdec") -> int:
+    return PRESETS[arch][preset][1]
+
+
+def lr_rule(preset: str, arch: str = "encdec") -> float:
+    """lr = 1e-3 * min(1, 128 / d_model): tiny/small/grid 1e-3, medium 5e-4, large 2.5e-4, xl 1.67e-4."""
+    return 1e-3 * min(1.0, 128 / d_model(preset, arch))
