@@ -18,6 +18,7 @@ rows=(
   "grid-recipe|data.augment=all tokenizer.normalize=true train.select_metric=recall@10"
   "augment-all|data.augment=all"
   "normalize|tokenizer.normalize=true"
+  "level-loss|model.loss=level"
 )
 for row in "${rows[@]}"; do
   name=${row%%|*}; sw=${row#*|}

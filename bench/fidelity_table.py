@@ -15,7 +15,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scaling.config import HASHED_WHEN_SET  # noqa: E402  (each switch's default: the value left out of run ids)
 
-SWITCHES = {k: HASHED_WHEN_SET[k] for k in ("data.augment", "tokenizer.normalize", "train.select_metric")}
+SWITCHES = {k: HASHED_WHEN_SET[k] for k in ("data.augment", "tokenizer.normalize", "train.select_metric",
+                                                    "model.loss")}
 
 
 def switched(row) -> str:

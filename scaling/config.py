@@ -57,6 +57,8 @@ class ModelConfig:
     preset: str = "grid"           # see scaling.sidgr.presets
     n_user_buckets: int = 0        # hashed user tokens (GRID: 0 is best)
     dropout: float = 0.1
+    loss: str = "vocab"            # vocab: softmax over every token | level: over the target digit's W values only
+                                   # (GRID's per-hierarchy heads; the beam search scores each digit that way)
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,7 @@ CHOICES = {
     "tokenizer.kind": ("rkmeans", "rvq", "rqvae"),
     "tokenizer.dedup": ("digit", "random", "none"),
     "model.arch": ("encdec", "decoder"),
+    "model.loss": ("vocab", "level"),
     "train.backend": ("single", "ddp", "deepspeed"),
     "train.autocast": ("none", "bfloat16"),
     "train.device": ("auto", "cpu", "cuda"),
@@ -320,7 +323,8 @@ PARADIGM_SECTIONS = {"sidgr": ("paradigm", "seed", "data", "encoder", "tokenizer
 
 # Keys added after run directories existed: hashed only when set off this default, so older run ids stay valid.
 HASHED_WHEN_SET = {"eval.test_users": 0, "data.max_items": 0, "train.autocast": "none", "llm.init": "pretrained",
-                   "data.augment": "prefix", "tokenizer.normalize": False, "train.select_metric": "ndcg@10"}
+                   "data.augment": "prefix", "tokenizer.normalize": False, "train.select_metric": "ndcg@10",
+                   "model.loss": "vocab"}
 # Keys that say where or how a run executes, not what it is: never hashed (the same run on a CPU or a GPU
 # lands in the same directory and resumes there).
 NEVER_HASHED = ("train.device",)

@@ -108,3 +108,29 @@ def test_padding_to_full_history_changes_nothing_but_cost():
     ra = beam_search(model, "encdec", a, am, layout, trie, 5, True)
     rb = beam_search(model, "encdec", b, bm, layout, trie, 5, True)
     assert ra.items.tolist() == rb.items.tolist()
+
+
+@pytest.mark.parametrize("arch", ["encdec", "decoder"])
+def test_level_loss_is_the_beam_search_digit_score(arch):
+    """model.loss=level: the training loss is minus the per-digit log-probability the beam search sums
+    (a softmax over each digit's own block), so it can only be lower than the whole-vocabulary loss."""
+    from types import SimpleNamespace
+
+    codes, layout, vocab_model, batcher, hist = setup(arch)
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(arch=arch, preset="tiny", dropout=0.0, loss="level"), layout).eval()
+    model.load_state_dict(vocab_model.state_dict())
+    ex = SimpleNamespace(history=hist, user=np.arange(3), target=np.array([4, 0, 8]))
+    batch = batcher.train_batch(ex, np.arange(3))
+    with torch.no_grad():
+        level, vocab = model(**batch).loss, vocab_model(**batch).loss
+    expect = 0.0
+    for u in range(3):
+        ids, mask = batcher.history_tokens(hist[u:u + 1], np.array([u]))
+        expect -= exact_logprob(model, arch, layout, ids, mask, batcher.item_tokens[ex.target[u]])
+    assert float(level) == pytest.approx(expect / (3 * batcher.item_tokens.shape[1]), rel=1e-5)
+    assert float(level) < float(vocab)
+    model.train()
+    loss = model(**batch).loss
+    loss.backward()
+    assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
