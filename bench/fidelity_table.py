@@ -13,6 +13,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import pandas as pd  # noqa: E402
+
 from scaling.config import HASHED_WHEN_SET  # noqa: E402  (each switch's default: the value left out of run ids)
 
 SWITCHES = {k: HASHED_WHEN_SET[k] for k in ("data.augment", "tokenizer.normalize", "train.select_metric",
@@ -20,8 +22,10 @@ SWITCHES = {k: HASHED_WHEN_SET[k] for k in ("data.augment", "tokenizer.normalize
 
 
 def switched(row) -> str:
-    """The GRID-recipe switches a run sets away from the project default."""
-    on = [f"{k}={row[k]}" for k, default in SWITCHES.items() if k in row and str(row[k]) != str(default)]
+    """The GRID-recipe switches a run sets away from the project default (a record older than a switch has
+    no value for it, i.e. ran with its default)."""
+    on = [f"{k}={row[k]}" for k, default in SWITCHES.items()
+          if k in row and not pd.isna(row[k]) and str(row[k]) != str(default)]
     return ", ".join(on) or "default"
 
 
