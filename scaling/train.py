@@ -73,6 +73,7 @@ class TrainState:
     bad_evals: int = 0
     stopped_early: bool = False
     train_seconds: float = 0.0
+    eval_seconds: float = 0.0      # validation decodes (with train_seconds: the ETA's time per step)
     examples_seen: int = 0
     tokens_seen: int = 0
     curve: list = field(default_factory=list)
@@ -233,8 +234,8 @@ def progress_summary(state: TrainState, cfg: TrainConfig, metric: str, total: in
     shows it): the step, the best validation so far, the rate, and an ETA when a step limit bounds the run (a run
     stopped by validation may end sooner: `bad_evals` of `patience` says how near)."""
     rate = state.examples_seen / state.train_seconds if state.train_seconds else 0.0
-    steps_per_s = state.step / state.train_seconds if state.train_seconds else 0.0
-    eta = (total - state.step) / steps_per_s if cfg.max_steps and steps_per_s else None
+    per_step = (state.train_seconds + state.eval_seconds) / state.step if state.step else 0.0
+    eta = (total - state.step) * per_step if cfg.max_steps and per_step else None
     return {"step": state.step, "epoch": state.epoch, "max_steps": cfg.max_steps, "metric": metric,
             "best": state.best_metric if state.curve else None, "best_step": state.best_step,
             "bad_evals": state.bad_evals, "patience": cfg.patience, "stopped_early": state.stopped_early,
@@ -283,9 +284,11 @@ def train(model: torch.nn.Module, cfg: TrainConfig, *, make_batches: Callable[[i
             write_json(ckpt_dir / "progress.json", progress_summary(state, cfg, metric, total))
 
     def validate():
+        t0 = time.perf_counter()
         model.eval()
         m = evaluate(model)
         model.train()
+        state.eval_seconds += time.perf_counter() - t0
         per_user = m.pop("per_user", None)
         m.pop("serving", None)
         score = torch.tensor([m.get(metric, 0.0)], device=device)   # nccl collectives take device tensors
