@@ -82,7 +82,7 @@ def _presets(args) -> None:
 
     layout = TokenLayout([256, 256, 256, 8], 0)
     print(f"{'arch':8} {'preset':8} {'N_RS':>12} {'non-embedding':>14} {'lr (rule)':>10}  "
-          "(vocab of 3x256 SIDs + dedup digit; lr = 1e-3 * min(1, 128/d_model), set it as train.lr)")
+          "(vocab of 3x256 SIDs + dedup digit; lr rule: scaling.sidgr.presets.lr_rule, set it as train.lr)")
     for arch, table in PRESETS.items():
         for name in table:
             p = recommender_params(build_model(ModelConfig(arch=arch, preset=name), layout))

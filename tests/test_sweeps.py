@@ -238,4 +238,5 @@ def test_size_ladders_set_each_preset_its_rule_lr(name):
     assert {c.model.preset for c in runs} >= {"tiny", "small", "grid", "medium"}
     for c in runs:
         assert c.train.lr == pytest.approx(lr_rule(c.model.preset, c.model.arch), rel=1e-4), c.model.preset
-    assert lr_rule("large") == 2.5e-4 and lr_rule("small") == 1e-3 == lr_rule("tiny")
+    assert lr_rule("small") == 1e-3 == lr_rule("tiny") and lr_rule("grid") == 5e-4
+    assert lr_rule("large") == pytest.approx(1e-3 / 12) and lr_rule("small", "decoder") == 1e-3

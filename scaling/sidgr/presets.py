@@ -4,9 +4,12 @@
 MLP 1024. Non-embedding counts (printed by `gr-scaling presets`) are exact for a given vocabulary.
 
 Learning rate by size (`lr_rule`; issue #14: with one lr for every size the large preset peaked at step 1,000
-and fell): GRID's released 1e-3 up to its d_model 128, then falling as 1/width past it (as muP prescribes for
-Adam on hidden weights). It is not applied behind a run's back: `train.lr` is what a run uses, and ladders set
-the rule's value per size (sweeps/grids/dense-ladder.yaml, paper-rs.yaml); `gr-scaling presets` prints it.
+and fell): GRID's released 1e-3 at the small preset's shape (d_model 128, 2 layers a stack), halved for each
+doubling of width (as muP prescribes for Adam on hidden weights) and of depth past it. The depth factor is
+measured: on Beauty's dense core the grid preset (4 layers, d_model 128) trained to early stop reached test
+R@10 0.103 at 1e-3 and 0.134 at 5e-4 (notebooks/results/dense-ladder); larger sizes are the rule's
+extrapolation. It is not applied behind a run's back: `train.lr` is what a run uses, and ladders set the rule's
+value per size (sweeps/grids/dense-ladder.yaml, paper-rs.yaml); `gr-scaling presets` prints it.
 """
 from __future__ import annotations
 
@@ -36,5 +39,7 @@ def d_model(preset: str, arch: str = "encdec") -> int:
 
 
 def lr_rule(preset: str, arch: str = "encdec") -> float:
-    """lr = 1e-3 * min(1, 128 / d_model): tiny/small/grid 1e-3, medium 5e-4, large 2.5e-4, xl 1.67e-4."""
-    return 1e-3 * min(1.0, 128 / d_model(preset, arch))
+    """lr = 1e-3 * min(1, 128 / d_model) * min(1, small's layers / layers). Encoder-decoder: tiny/small 1e-3,
+    grid 5e-4, medium 1.67e-4, large 8.3e-5, xl 4.2e-5 (decoder-only: the same by its own small preset)."""
+    layers = PRESETS[arch][preset][0]
+    return 1e-3 * min(1.0, 128 / d_model(preset, arch)) * min(1.0, PRESETS[arch]["small"][0] / layers)
