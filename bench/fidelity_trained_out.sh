@@ -9,18 +9,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-runs-fidelity}; shift || true
-PY=${PYTHON:-.venv/bin/python}
-export OMP_NUM_THREADS=${THREADS:-1} MKL_NUM_THREADS=${THREADS:-1}
+# shellcheck source=bench/fidelity_rows.sh
+source bench/fidelity_rows.sh
 common=(model.preset=small train.eval_every=500 train.autocast=bfloat16 eval.valid_users=2000 "$@")
 rows=(
   "combo|data.augment=all model.loss=level"
   "augment-all|data.augment=all"
   "combo-toys|data.augment=all model.loss=level data.dataset=toys"
 )
-for row in "${rows[@]}"; do
-  name=${row%%|*}; sw=${row#*|}
-  if [ -n "${ROWS:-}" ] && [[ " $ROWS " != *" $name "* ]]; then continue; fi
-  echo "== $name: $sw ($(date +%T))"
-  # shellcheck disable=SC2086
-  $PY -m scaling.cli run --runs-dir "$RUNS" --quiet "${common[@]}" $sw
-done
+run_rows "$RUNS"

@@ -59,8 +59,8 @@ def train_and_record(cfg: RunConfig, b: Bundle, run_dir: Path, dist: Dist | None
                   metric=cfg.train.select_metric,
                   ckpt_dir=run_dir / "ckpt", seed=cfg.seed, dist=dist, progress=progress)
     timing["train_s"] = time.perf_counter() - t
-    timing["train_examples_per_s"] = state.examples_seen / max(state.train_seconds, 1e-9)
-    timing["train_tokens_per_s"] = state.tokens_seen / max(state.train_seconds, 1e-9)
+    timing["train_examples_per_s"] = state.examples_per_s
+    timing["train_tokens_per_s"] = state.tokens_per_s
     timing["device"] = dist.device
     timing["world_size"] = dist.world_size
     timing["train_device_seconds"] = state.train_seconds * dist.world_size   # one device per rank

@@ -81,6 +81,14 @@ class TrainState:
     rank_weight_sha256: list = field(default_factory=list)
     best_per_user: dict = field(default_factory=dict)   # the best validation's per-user outcomes (lists)
 
+    @property
+    def examples_per_s(self) -> float:
+        return self.examples_seen / self.train_seconds if self.train_seconds else 0.0
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.tokens_seen / self.train_seconds if self.train_seconds else 0.0
+
 
 def _atomic_torch_save(obj, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
@@ -233,13 +241,12 @@ def progress_summary(state: TrainState, cfg: TrainConfig, metric: str, total: in
     """Where a run stands, for `ckpt/progress.json` (written with every checkpoint; `gr-scaling sweep status`
     shows it): the step, the best validation so far, the rate, and an ETA when a step limit bounds the run (a run
     stopped by validation may end sooner: `bad_evals` of `patience` says how near)."""
-    rate = state.examples_seen / state.train_seconds if state.train_seconds else 0.0
     per_step = (state.train_seconds + state.eval_seconds) / state.step if state.step else 0.0
     eta = (total - state.step) * per_step if cfg.max_steps and per_step else None
     return {"step": state.step, "epoch": state.epoch, "max_steps": cfg.max_steps, "metric": metric,
             "best": state.best_metric if state.curve else None, "best_step": state.best_step,
             "bad_evals": state.bad_evals, "patience": cfg.patience, "stopped_early": state.stopped_early,
-            "examples_per_s": rate, "eta_s": eta, "time": time.time(), "curve": state.curve}
+            "examples_per_s": state.examples_per_s, "eta_s": eta, "time": time.time(), "curve": state.curve}
 
 
 def progress_line(p: dict) -> str:

@@ -43,7 +43,6 @@ class TokenLayout:
         # Hashed buckets (a fixed multiplicative hash, so bucket = f(user id) on any machine).
         return N_SPECIAL + (users * 2654435761 % (2 ** 32)) % self.n_user_buckets
 
-
     def level_of_token(self) -> torch.Tensor:
         """(vocab,) the SID digit position each token belongs to; -1 for special and user tokens."""
         level = torch.full((self.vocab_size,), -1, dtype=torch.long)
@@ -84,13 +83,6 @@ class LevelLossLlama(_LevelLoss, LlamaForCausalLM):
 
 
 def build_model(cfg: ModelConfig, layout: TokenLayout) -> torch.nn.Module:
-    model = _build(cfg, layout)
-    if cfg.loss == "level":
-        model.register_buffer("level_of_token", layout.level_of_token(), persistent=False)
-    return model
-
-
-def _build(cfg: ModelConfig, layout: TokenLayout) -> torch.nn.Module:
     level = cfg.loss == "level"
     if cfg.arch == "encdec":
         layers, d, heads, d_kv, d_ff = ENCDEC[cfg.preset]
@@ -98,13 +90,17 @@ def _build(cfg: ModelConfig, layout: TokenLayout) -> torch.nn.Module:
                         num_decoder_layers=layers, num_heads=heads, dropout_rate=cfg.dropout,
                         feed_forward_proj="relu", pad_token_id=PAD, eos_token_id=EOS,
                         decoder_start_token_id=PAD, tie_word_embeddings=True)
-        return (LevelLossT5 if level else T5ForConditionalGeneration)(conf)
-    layers, d, heads, d_ff = DECODER[cfg.preset]
-    conf = LlamaConfig(vocab_size=layout.vocab_size, hidden_size=d, intermediate_size=d_ff,
-                       num_hidden_layers=layers, num_attention_heads=heads, num_key_value_heads=heads,
-                       max_position_embeddings=1024, attention_dropout=cfg.dropout, pad_token_id=PAD,
-                       bos_token_id=BOS, eos_token_id=EOS, tie_word_embeddings=True)
-    return (LevelLossLlama if level else LlamaForCausalLM)(conf)
+        model = (LevelLossT5 if level else T5ForConditionalGeneration)(conf)
+    else:
+        layers, d, heads, d_ff = DECODER[cfg.preset]
+        conf = LlamaConfig(vocab_size=layout.vocab_size, hidden_size=d, intermediate_size=d_ff,
+                           num_hidden_layers=layers, num_attention_heads=heads, num_key_value_heads=heads,
+                           max_position_embeddings=1024, attention_dropout=cfg.dropout, pad_token_id=PAD,
+                           bos_token_id=BOS, eos_token_id=EOS, tie_word_embeddings=True)
+        model = (LevelLossLlama if level else LlamaForCausalLM)(conf)
+    if level:
+        model.register_buffer("level_of_token", layout.level_of_token(), persistent=False)
+    return model
 
 
 def embedding_params(model: torch.nn.Module) -> int:
