@@ -1,5 +1,6 @@
 """The SID-GR fidelity ablation as one table (issue #14): every SID-GR record of a results directory, what it
-switches relative to the baseline row, test Recall@10 / NDCG@10 with the 95% interval over its users, and the
+switches relative to the recipe SID-GR had before the issue ("old default": prefix examples, whole-vocabulary
+loss, plain RK-Means, NDCG@10 selection), test Recall@10 / NDCG@10 with the 95% interval over its users, and the
 paired difference against the baseline on the users both were scored on.
 
     python bench/fidelity_table.py notebooks/results/fidelity [--baseline RUN_ID]
@@ -15,18 +16,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pandas as pd  # noqa: E402
 
-from scaling.config import HASHED_WHEN_SET  # noqa: E402  (each switch's default: the value left out of run ids)
+from scaling import config  # noqa: E402
 
-SWITCHES = {k: HASHED_WHEN_SET[k] for k in ("data.augment", "tokenizer.normalize", "train.select_metric",
-                                                    "model.loss")}
+# Each switch's value before the issue: the legacy value left out of run ids (HASHED_WHEN_SET)
+SWITCHES = {k: config.HASHED_WHEN_SET[k] for k in ("data.augment", "tokenizer.normalize", "train.select_metric",
+                                                           "model.loss")}
+BASE = "old default"
 
 
 def switched(row) -> str:
-    """The GRID-recipe switches a run sets away from the project default (a record older than a switch has
-    no value for it, i.e. ran with its default)."""
+    """The GRID-recipe switches a run sets away from the old default (a record older than a switch has no value
+    for it, i.e. ran with its legacy value); "(today's default)" marks the set the defaults now have."""
     on = [f"{k}={row[k]}" for k, default in SWITCHES.items()
           if k in row and not pd.isna(row[k]) and str(row[k]) != str(default)]
-    return ", ".join(on) or "default"
+    now = config.flatten(config.load().to_dict())
+    today = [f"{k}={now[k]}" for k, v in SWITCHES.items() if str(now[k]) != str(v)]
+    return (", ".join(on) + (" (today's default)" if on == today else "")) if on else BASE
 
 
 def budget(row) -> str:
@@ -42,11 +47,11 @@ def table(results: str, baseline: str | None = None, metric: str = "recall@10") 
     df = df[df["paradigm"] == "sidgr"].copy()
     df["switches"] = [switched(r) for _, r in df.iterrows()]
     df["budget"] = [budget(r) for _, r in df.iterrows()]
-    defaults = df[df["switches"] == "default"]
+    defaults = df[df["switches"] == BASE]
     lines = ["| switches | budget | seed | preset | steps (best) | test R@10 [95% CI] | test N@10 | users | "
-             "vs default (same seed and budget), paired |", "|---|---|---|---|---|---|---|---|---|"]
+             f"vs {BASE} (same seed and budget), paired |", "|---|---|---|---|---|---|---|---|---|"]
     df = df.sort_values(["budget", "switches", "seed"],
-                        key=lambda s: s.map(lambda v: (v != "default", v)) if s.name == "switches" else s)
+                        key=lambda s: s.map(lambda v: (v != BASE, v)) if s.name == "switches" else s)
     fixed = df[df["run_id"] == baseline].iloc[0] if baseline else None
     for _, r in df.iterrows():
         same = defaults[(defaults["seed"] == r["seed"]) & (defaults["budget"] == r["budget"])]

@@ -21,7 +21,7 @@ def setup(arch, n_users_buckets=0, seed=0):
     all_codes = np.array(list(itertools.product(*[range(w) for w in WIDTHS])))
     codes = all_codes[rng.choice(len(all_codes), 10, replace=False)]       # 10 of 24 SIDs are real items
     layout = TokenLayout(WIDTHS, n_users_buckets)
-    model = build_model(ModelConfig(arch=arch, preset="tiny", dropout=0.0), layout).eval()
+    model = build_model(ModelConfig(arch=arch, preset="tiny", dropout=0.0, loss="vocab"), layout).eval()
     batcher = SIDBatcher(layout.item_tokens(torch.from_numpy(codes)), layout, arch)
     hist = np.array([[-1, -1, 3, 1], [0, 2, 5, 7], [-1, -1, -1, 9]])
     return codes, layout, model, batcher, hist

@@ -4,17 +4,45 @@ from scaling import config
 from scaling.errors import ConfigError
 
 
-def test_defaults_are_grid_tiger():
+def test_defaults_are_the_measured_sidgr_recipe():
+    """Issue #14: TIGER with GRID's augmentation and per-level loss, the small preset, validation on 2,000 users."""
     cfg = config.load()
-    assert (cfg.model.arch, cfg.model.preset) == ("encdec", "grid")
+    assert (cfg.model.arch, cfg.model.preset, cfg.model.loss) == ("encdec", "small", "level")
     assert (cfg.tokenizer.kind, cfg.tokenizer.levels, cfg.tokenizer.width) == ("rkmeans", 3, 256)
     assert (cfg.train.lr, cfg.train.weight_decay, cfg.train.batch_size) == (5e-4, 1e-6, 256)
+    assert (cfg.data.augment, cfg.eval.valid_users) == ("all", 2000)
     assert cfg.model.n_user_buckets == 0 and cfg.data.max_history == 20
 
 
+def test_paradigm_defaults_leave_llmrs_on_the_dataclass_values():
+    llm = config.load(overrides=["paradigm=llmrs", "data.sliding_window=false"])
+    assert (llm.data.augment, llm.eval.valid_users) == ("prefix", 0)
+    assert config.load(overrides=["eval.valid_users=0"]).eval.valid_users == 0   # a stated value wins
+
+
+def test_a_record_written_before_a_key_existed_reloads_as_it_ran(tmp_path):
+    """A run record's config.json lacking a later key ran with that key's legacy value, not today's default:
+    reloading it (gr-scaling run --config RUN/config.json) must give the same run and id."""
+    import json
+    old = config.load(overrides=["data.augment=prefix", "model.loss=vocab", "eval.valid_users=0"])
+    d = old.to_dict()
+    del d["data"]["augment"], d["model"]["loss"], d["llm"]      # as written before those keys and LLM-as-RS
+    p = tmp_path / "config.json"
+    p.write_text(json.dumps(d))
+    again = config.load(p)
+    assert (again.data.augment, again.model.loss) == ("prefix", "vocab")
+    assert config.config_hash(again) == config.config_hash(old) != config.config_hash(config.load())
+    partial = tmp_path / "partial.yaml"                         # a user's file: the defaults fill it
+    partial.write_text("model:\n  preset: tiny\n")
+    assert config.load(partial).model.loss == "level"
+
+
 def test_overrides_are_typed():
-    cfg = config.load(overrides=["tokenizer.width=64", "data.sliding_window=false", "train.lr=1e-3"])
+    cfg = config.load(overrides=["tokenizer.width=64", "data.sliding_window=false", "data.augment=prefix",
+                                 "train.lr=1e-3"])
     assert cfg.tokenizer.width == 64 and cfg.data.sliding_window is False and cfg.train.lr == 1e-3
+    with pytest.raises(ConfigError, match=r"'data.augment' = 'all' \(SID-GR's default\).*set data.augment=prefix"):
+        config.load(overrides=["data.sliding_window=false"])
 
 
 def test_unknown_key_names_closest():

@@ -120,10 +120,15 @@ def test_best_validation_outcomes_survive_resume(tmp_path):
     assert isinstance(TrainState(**{**st2.__dict__}).best_per_user, dict)
 
 
+# The SID-GR defaults before issue #14 changed them (preset, loss, augmentation, validation users), pinned.
+OLD_SIDGR = ["model.preset=grid", "model.loss=vocab", "data.augment=prefix", "eval.valid_users=0"]
+
+
 @pytest.mark.parametrize("overrides,run_id", [
-    ([], "044a174bb09b2396"),
+    (OLD_SIDGR, "044a174bb09b2396"),
     (["paradigm=llmrs"], "edb47eeec617afb7"),
-    (["model.preset=small", "train.autocast=bfloat16", "data.max_items=1000", "eval.test_users=500"], "33d599e7368244f4"),
+    ([*OLD_SIDGR, "model.preset=small", "train.autocast=bfloat16", "data.max_items=1000", "eval.test_users=500"],
+     "33d599e7368244f4"),
     (["paradigm=llmrs", "llm.name=gemma3-270m", "llm.dtype=bfloat16"], "a6d2b338a5a70695"),
 ])
 def test_existing_run_ids_are_unchanged(overrides, run_id):
