@@ -52,3 +52,21 @@ def test_runs_beside_published_figures(tmp_path, capsys):
     from analysis.report import write_report
     md = write_report(tmp_path / "r", tmp_path / "rep", n_boot=50).read_text()
     assert "## Published reference figures" in md and "GRID Tables 5-8: no augmentation 0.0447" in md
+
+
+def test_the_default_is_the_recipe_of_the_committed_trained_out_record():
+    """README's trained-out full-Beauty figure is a record of today's SID-GR defaults (plus bf16 autocast): if the
+    defaults change, this says the claim no longer describes them."""
+    import json
+    from pathlib import Path
+
+    from scaling import config
+
+    rid = config.config_hash(config.load(overrides=["train.autocast=bfloat16"]))
+    rec = Path(__file__).resolve().parents[1] / "notebooks" / "results" / "fidelity" / f"sidgr-{rid}"
+    assert rec.is_dir(), f"no committed record of the default SID-GR config ({rid})"
+    cfg = config.from_dict(json.loads((rec / "config.json").read_text()))
+    assert config.config_hash(cfg) == rid
+    assert (cfg.data.dataset, cfg.data.max_users, cfg.data.max_items, cfg.eval.test_users) == ("beauty", 0, 0, 0)
+    metrics = json.loads((rec / "metrics.json").read_text())
+    assert metrics["stopped_early"] and metrics["steps"] > metrics["best_step"]
