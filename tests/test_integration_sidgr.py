@@ -2,10 +2,12 @@
 T5 recommender trained for a few minutes, constrained beam search; the run record; kill and resume."""
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -122,3 +124,24 @@ def test_cli_errors_are_one_line(tmp_path):
         assert r.returncode == 2
         assert r.stderr.strip().splitlines() == [f"gr-scaling: error: {r.stderr.split('error: ', 1)[1].strip()}"]
         assert msg in r.stderr
+
+
+def test_step_limited_record_of_an_unfinished_run_is_the_limited_run(tmp_path, shared_cache):
+    """bench/step_limited_record.py: an unlimited run's checkpoint at step N gives the record a run limited to N
+    steps makes (same best checkpoint, same test users, same metrics), with resumed_from saying where it began."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from step_limited_record import step_limited
+
+    args = ["data.max_users=300", "tokenizer.width=16", "model.preset=tiny", "train.batch_size=32",
+            "train.eval_every=20", "train.patience=100", "eval.valid_users=50", "eval.test_users=100"]
+    limited = run(config.load(overrides=[*args, "train.max_steps=60"]), tmp_path / "a", shared_cache, SHARED_DATA,
+                  progress=False)
+    unlimited = run_dir_for(config.load(overrides=args), tmp_path / "b")     # as if killed at step 60
+    shutil.copytree(limited / "ckpt", unlimited / "ckpt")
+    (unlimited / "config.json").write_text((limited / "config.json").read_text().replace('"max_steps": 60',
+                                                                                         '"max_steps": 0'))
+    out = step_limited(unlimited, tmp_path / "c", str(SHARED_DATA), str(shared_cache))
+    assert out.name == limited.name and (unlimited / "ckpt" / "last.pt").is_file()
+    a, b = (json.loads((d / "metrics.json").read_text()) for d in (limited, out))
+    assert b["resumed_from"] == [60] and a["best_step"] == b["best_step"]
+    assert {k: v for k, v in a.items() if k.startswith("test/")} == {k: v for k, v in b.items() if k.startswith("test/")}
