@@ -62,11 +62,12 @@ def test_the_default_is_the_recipe_of_the_committed_trained_out_record():
 
     from scaling import config
 
-    rid = config.config_hash(config.load(overrides=["train.autocast=bfloat16"]))
-    rec = Path(__file__).resolve().parents[1] / "notebooks" / "results" / "fidelity" / f"sidgr-{rid}"
-    assert rec.is_dir(), f"no committed record of the default SID-GR config ({rid})"
-    cfg = config.from_dict(json.loads((rec / "config.json").read_text()))
-    assert config.config_hash(cfg) == rid
-    assert (cfg.data.dataset, cfg.data.max_users, cfg.data.max_items, cfg.eval.test_users) == ("beauty", 0, 0, 0)
-    metrics = json.loads((rec / "metrics.json").read_text())
-    assert metrics["stopped_early"] and metrics["steps"] > metrics["best_step"]
+    for data in ("beauty", "toys"):
+        rid = config.config_hash(config.load(overrides=["train.autocast=bfloat16", f"data.dataset={data}"]))
+        rec = Path(__file__).resolve().parents[1] / "notebooks" / "results" / "fidelity" / f"sidgr-{rid}"
+        assert rec.is_dir(), f"no committed record of the default SID-GR config on {data} ({rid})"
+        cfg = config.from_dict(json.loads((rec / "config.json").read_text()))
+        assert config.config_hash(cfg) == rid
+        assert (cfg.data.dataset, cfg.data.max_users, cfg.data.max_items, cfg.eval.test_users) == (data, 0, 0, 0)
+        metrics = json.loads((rec / "metrics.json").read_text())
+        assert metrics["stopped_early"] and metrics["steps"] > metrics["best_step"]
