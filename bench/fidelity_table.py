@@ -22,6 +22,8 @@ from scaling import config  # noqa: E402
 SWITCHES = {k: config.HASHED_WHEN_SET[k] for k in ("data.augment", "tokenizer.normalize", "train.select_metric",
                                                            "model.loss")}
 BASE = "old default"
+_NOW = config.flatten(config.load().to_dict())
+TODAY = [f"{k}={_NOW[k]}" for k, v in SWITCHES.items() if str(_NOW[k]) != str(v)]   # the switches today's defaults set
 
 
 def switched(row) -> str:
@@ -29,9 +31,7 @@ def switched(row) -> str:
     for it, i.e. ran with its legacy value); "(today's default)" marks the set the defaults now have."""
     on = [f"{k}={row[k]}" for k, default in SWITCHES.items()
           if k in row and not pd.isna(row[k]) and str(row[k]) != str(default)]
-    now = config.flatten(config.load().to_dict())
-    today = [f"{k}={now[k]}" for k, v in SWITCHES.items() if str(now[k]) != str(v)]
-    return (", ".join(on) + (" (today's default)" if on == today else "")) if on else BASE
+    return (", ".join(on) + (" (today's default)" if on == TODAY else "")) if on else BASE
 
 
 def budget(row) -> str:
