@@ -47,6 +47,7 @@ def curve_table(c: Curve) -> str:
     lines = [f"### {label(c)}", "",
              f"{len(c.n)} runs, {np.unique(c.n).size} sizes ({c.n.min():.3g}-{c.n.max():.3g}); metric `{c.metric}`; "
              f"sizes in units of {c.fit.scales[0]:.4g} parameters.", "", noise_line(c), "",
+             *([f"Tuned per size (analysis.study.TUNED): {'; '.join(c.choices)}.", ""] if c.choices else []),
              f"Law `{c.fit.law.formula}`: RMSE {c.fit.rmse:.4g}, AIC {c.fit.aic:.1f} "
              f"(pure power law `{c.power.law.formula}`: RMSE {c.power.rmse:.4g}, AIC {c.power.aic:.1f}; "
              f"{'the ceiling law fits better' if c.fit.aic < c.power.aic else 'the pure power law fits as well or better'}).",

@@ -26,6 +26,11 @@ AXES = {
     "lora": ("llmrs", "n_trainable", "llm.lora_"),
 }
 
+# Hyperparameters a ladder may tune per size (scaling.sidgr.presets.lr_rule, or a learning-rate sweep at some
+# sizes): they do not split a curve. Where one size has runs at several values, that size's point is the value
+# with the best mean validation score (the test metric's `valid/` counterpart); the others are set aside and said.
+TUNED = ("train.lr",)
+
 
 @dataclass
 class Curve:
@@ -46,38 +51,88 @@ class Curve:
     lo: np.ndarray | None = None                # each point's 95% interval over users
     hi: np.ndarray | None = None
     seed_sd: float | None = None                # pooled sd of the metric between seeds of one size
+    choices: list = field(default_factory=list)  # per-size tuned values kept / set aside (see TUNED)
 
     def unidentified(self, level: float = 0.95) -> list[str]:
         """Parameters the runs do not determine (see analysis.saturation.unidentified)."""
         return unidentified(self.boot, level)
 
 
-def axis_runs(df: pd.DataFrame, axis: str) -> pd.DataFrame:
-    """The largest set of finished runs of one paradigm in which only this axis (and the seed) varies."""
+def selection_metric(df: pd.DataFrame, metric: str = "test/recall@10") -> str:
+    """The validation score that picks a size's tuned hyperparameters: the fitted metric's `valid/` counterpart
+    when the runs have it, else valid/ndcg@10 (what training selects checkpoints by)."""
+    name = metric.split("/", 1)[1] if metric.startswith("test/") else None
+    return f"valid/{name}" if name and f"valid/{name}" in df else "valid/ndcg@10"
+
+
+def _values(tuned: list[str], key) -> str:
+    return ", ".join(f"{c}={v}" for c, v in zip(tuned, key if isinstance(key, tuple) else (key,)))
+
+
+def pick_tuned(g: pd.DataFrame, axis: str, x: str, tuned: list[str], select: str) -> tuple[pd.DataFrame, list[str]]:
+    """At each size with runs at several values of the tuned hyperparameters, keep the value with the best mean
+    `select` (seeds of one value stay together); returns the kept runs and one line per size that had a choice."""
+    if not tuned:
+        return g, []
+    keep, notes = [], []
+    for size, at in g.groupby(x, sort=True):
+        values = at.groupby([at[c].astype(str) for c in tuned], sort=True)
+        if values.ngroups == 1:
+            keep.append(at)
+            continue
+        if select not in at or at[select].isna().any():
+            raise AnalysisError(f"axis '{axis}': size {float(size):.3g} has runs at several {', '.join(tuned)} "
+                                f"and no '{select}' to choose between them; rerun with validation or drop all but one")
+        scores = {k: float(v[select].astype(float).mean()) for k, v in values}
+        best = max(scores, key=scores.get)
+        keep.append(values.get_group(best))
+        others = "; ".join(f"{_values(tuned, k)} ({v:.4f})" for k, v in scores.items() if k != best)
+        notes.append(f"size {float(size):.3g}: kept {_values(tuned, best)} ({select} {scores[best]:.4f}) over {others}")
+    kept = pd.concat(keep)
+    for c in tuned:
+        if kept[c].astype(str).nunique() > 1:
+            by_size = kept.groupby(x, sort=True)[c].first()
+            notes.insert(0, f"{c} differs between sizes: " + ", ".join(f"{float(n):.3g}: {v}" for n, v in by_size.items()))
+    return kept, notes
+
+
+def axis_runs(df: pd.DataFrame, axis: str, select: str | None = None) -> pd.DataFrame:
+    """The largest set of finished runs of one paradigm in which only this axis (and the seed, and the per-size
+    tuned hyperparameters of TUNED) varies; `attrs["choices"]` says which tuned values were kept where a size had
+    several (by the best mean `select`, default: `selection_metric` of test/recall@10)."""
+    select = select or selection_metric(df)
     paradigm, x, section = AXES[axis]
     sub = df[df.get("paradigm", pd.Series(dtype=str)) == paradigm]
     if sub.empty or x not in sub:
         return sub.iloc[0:0]
+    tuned = [c for c in TUNED if c in sub]
     cfg_cols = [c for c in sub.columns if "." in c and not c.startswith(("timing.", "serving.", section))
-                and "/" not in c and c != "seed"]
-    best = sub.iloc[0:0]
+                and "/" not in c and c != "seed" and c not in tuned]
+    best, best_notes = sub.iloc[0:0], []
     for _, g in sub.groupby([sub[c].astype(str) for c in cfg_cols] if cfg_cols else [np.zeros(len(sub))]):
-        if g[x].nunique() >= 3 and len(g) > len(best):
-            best = g
+        if g[x].nunique() < 3:
+            continue
+        g, notes = pick_tuned(g, axis, x, tuned, select)
+        if len(g) > len(best):
+            best, best_notes = g, notes
+    best = best.copy()
+    best.attrs["choices"] = best_notes
     return best
 
 
 def fit_curve(df: pd.DataFrame, axis: str, metric: str = "test/recall@10", n_boot: int = 1000,
               frac: float = 0.01, seed: int = 0) -> Curve:
     paradigm, x, _ = AXES[axis]
-    runs = axis_runs(df, axis)
+    runs = axis_runs(df, axis, selection_metric(df, metric))
     if runs.empty:
         raise AnalysisError(f"axis '{axis}': no set of {paradigm} runs with >= 3 distinct {x} values and "
                             "everything else fixed; add runs along this axis")
     if metric not in runs:
         raise AnalysisError(f"metric '{metric}' is not in the runs table; columns with '@' are: "
                             f"{', '.join(c for c in df.columns if '@' in c)}")
-    return curve_from(axis, paradigm, x, metric, runs, n_boot, frac, seed)
+    c = curve_from(axis, paradigm, x, metric, runs, n_boot, frac, seed)
+    c.choices = list(runs.attrs.get("choices", []))
+    return c
 
 
 def curve_from(axis: str, paradigm: str, x: str, metric: str, runs: pd.DataFrame, n_boot: int = 1000,

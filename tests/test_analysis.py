@@ -149,3 +149,35 @@ def test_comparison_figure_shows_both_paradigms_when_their_ranges_do_not_overlap
     plots.plot_scaling(curves, "parameters", "recall", "t", tmp_path / "c")
     lo, hi = limits[0]
     assert lo < hi and lo <= min(y1.min(), y2.min()) and hi >= max(y1.max(), y2.max())
+
+
+def _ladder(rows):
+    """A runs table as load_runs gives it: one SID-GR recommender ladder, rows (preset, size, lr, valid, test)."""
+    import pandas as pd
+    return pd.DataFrame([{"paradigm": "sidgr", "run_id": f"{p}-{lr}", "model.preset": p, "n_rs_non_embedding": n,
+                          "train.lr": lr, "data.augment": "prefix", "seed": 0, "valid/recall@10": v,
+                          "test/recall@10": t} for p, n, lr, v, t in rows])
+
+
+def test_a_ladder_with_a_learning_rate_per_size_is_one_curve_and_its_best_validated_lr_is_kept():
+    """train.lr set by size (presets.lr_rule) does not split the ladder; where a size was run at two learning rates,
+    the one with the better validation score is its point (not the one in the largest same-lr group), and the
+    report says so; any other differing key still splits."""
+    from analysis.study import axis_runs, fit_curve, selection_metric
+    rows = [("tiny", 1e5, 1e-3, 0.16, 0.11), ("small", 1e6, 1e-3, 0.17, 0.13), ("grid", 4e6, 1e-3, 0.15, 0.10),
+            ("grid", 4e6, 5e-4, 0.17, 0.134), ("medium", 1.1e7, 1.7e-4, 0.20, 0.17)]
+    df = _ladder(rows)
+    assert selection_metric(df) == "valid/recall@10"
+    runs = axis_runs(df, "recommender", "valid/recall@10")
+    assert sorted(runs["model.preset"]) == ["grid", "medium", "small", "tiny"]
+    assert runs.set_index("model.preset").loc["grid", "train.lr"] == 5e-4
+    assert any("kept train.lr=0.0005" in n and "train.lr=0.001 (0.1500)" in n for n in runs.attrs["choices"])
+    c = fit_curve(df, "recommender", n_boot=50)
+    assert sorted(c.runs) == ["grid-0.0005", "medium-0.00017", "small-0.001", "tiny-0.001"]
+    assert any(n.startswith("train.lr differs between sizes") for n in c.choices)
+
+    df.loc[df["model.preset"] == "medium", "data.augment"] = "all"   # a different recipe is not the same curve
+    assert "medium" not in set(axis_runs(df, "recommender")["model.preset"])
+    no_valid = _ladder(rows).drop(columns=["valid/recall@10"])
+    with pytest.raises(AnalysisError, match="size 4e\\+06 has runs at several train.lr"):
+        axis_runs(no_valid, "recommender", "valid/recall@10")
