@@ -230,6 +230,19 @@ def test_status_shows_where_a_running_run_stands(tmp_path):
     assert "step 1500 (epoch 1)" in status_table(rows).splitlines()[1]
 
 
+def test_dense_ladder_lr_controls_differ_from_the_ladder_only_in_lr():
+    """dense-ladder-lr's runs join the dense-core ladder's curve (analysis.study.TUNED): every config key but
+    train.lr equals that of the ladder's run of the same preset, and every lr is one the ladder does not run."""
+    from scaling.config import flatten
+
+    ladder = {c.model.preset: flatten(c.to_dict()) for c in load_grid(REPO / "sweeps" / "grids" / "dense-ladder.yaml").runs}
+    controls = load_grid(REPO / "sweeps" / "grids" / "dense-ladder-lr.yaml").runs
+    assert len(controls) >= 2
+    for c in controls:
+        mine = flatten(c.to_dict())
+        assert {k: v for k, v in mine.items() if v != ladder[c.model.preset][k]} == {"train.lr": c.train.lr}
+
+
 @pytest.mark.parametrize("name", ["paper-rs", "dense-ladder"])
 def test_size_ladders_set_each_preset_its_rule_lr(name):
     from scaling.sidgr.presets import lr_rule
