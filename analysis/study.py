@@ -86,7 +86,7 @@ def pick_tuned(g: pd.DataFrame, axis: str, x: str, tuned: list[str], select: str
         scores = {k: float(v[select].astype(float).mean()) for k, v in values}
         best = max(scores, key=scores.get)
         keep.append(values.get_group(best))
-        others = "; ".join(f"{_values(tuned, k)} ({v:.4f})" for k, v in scores.items() if k != best)
+        others = ", ".join(f"{_values(tuned, k)} ({v:.4f})" for k, v in scores.items() if k != best)
         notes.append(f"size {float(size):.3g}: kept {_values(tuned, best)} ({select} {scores[best]:.4f}) over {others}")
     kept = pd.concat(keep)
     for c in tuned:
