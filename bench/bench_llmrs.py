@@ -3,7 +3,7 @@ training tokens/s with LoRA and with full fine-tuning, and decode users/s for ti
 beam search, beside this machine's fp32 and bf16 matmul GFLOP/s and the model FLOP/s they imply.
 Prints figures; asserts nothing about time.
 
-    python bench/bench_llmrs.py [--llm smollm2] [--dtype float32|bfloat16] [--steps 8] [--decode-users 32]
+    python bench/bench_llmrs.py [--llm smollm2] [--dtype auto|float32|bfloat16] [--steps 8] [--decode-users 32]
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import torch
 
 from scaling.cache import ArtifactCache
 from scaling.config import from_dict
+from scaling.precision import capability, cpu_name
 from scaling.data import leave_one_out, load_dataset
 from scaling.decode import recommend
 from scaling.llmrs.model import llm_flops_per_example
@@ -25,12 +26,14 @@ from scaling.llmrs.pipeline import llm_decoder, prepare
 from scaling.sidgr.batching import batch_order
 
 
-def matmul_gflops(dtype, n=1024, reps=20) -> float:
+def matmul_gflops(dtype, n=1024, seconds=0.5) -> float:
+    """Timed for `seconds`, not a fixed count: an emulated bf16 1024^3 matmul takes ~2 s on an AVX2-only CPU."""
     a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
     a @ b
-    t = time.perf_counter()
-    for _ in range(reps):
+    reps, t = 0, time.perf_counter()
+    while reps == 0 or time.perf_counter() - t < seconds:
         a @ b
+        reps += 1
     return 2 * n ** 3 * reps / (time.perf_counter() - t) / 1e9
 
 
@@ -65,7 +68,8 @@ def decode_throughput(p, users: int, beam: int, constrained: bool, batch_size: i
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--llm", default="smollm2")
-    ap.add_argument("--dtype", default="float32")
+    ap.add_argument("--dtype", default="auto", help="float32 | bfloat16 | auto (bf16 where native); a bf16 run is "
+                    "timed beside fp32")
     ap.add_argument("--users", type=int, default=2000)
     ap.add_argument("--steps", type=int, default=8)
     ap.add_argument("--batch-size", type=int, default=8)
@@ -74,23 +78,36 @@ def main():
     ap.add_argument("--max-prompt-tokens", type=int, default=256)
     a = ap.parse_args()
     print(f"torch threads: {torch.get_num_threads()}")
-    print(f"matmul 1024^3: fp32 {matmul_gflops(torch.float32):.1f} GFLOP/s, bf16 {matmul_gflops(torch.bfloat16):.1f} GFLOP/s")
+    fp32, bf16 = matmul_gflops(torch.float32), matmul_gflops(torch.bfloat16)
+    print(f"matmul 1024^3: fp32 {fp32:.1f} GFLOP/s, bf16 {bf16:.1f} GFLOP/s ({bf16 / fp32:.3f}x); CPU {cpu_name()}; "
+          f"{capability('cpu').describe()}")
     ds = load_dataset("beauty").subset(a.users, 0)
     split = leave_one_out(ds, 20, False)
     cache = ArtifactCache()
     for finetune in ("lora", "full"):
-        cfg = from_dict({"paradigm": "llmrs", "llm": {"name": a.llm, "finetune": finetune, "dtype": a.dtype,
-                                                       "max_prompt_tokens": a.max_prompt_tokens}})
-        p = prepare(cfg, cache, ds, split, log=lambda *_: None)
-        ex_s, tok_s, gflops = train_throughput(p, finetune, a.batch_size, a.steps)
-        print(f"train {a.llm} {finetune:4s} ({p.llm.n_trainable:,} trainable, {a.dtype}, batch {a.batch_size}): "
-              f"{ex_s:.2f} examples/s, {tok_s:.0f} tokens/s, {gflops:.1f} model GFLOP/s")
-        if finetune == "lora":
-            for constrained in (True, False):
-                u_s, invalid = decode_throughput(p, a.decode_users, a.beam, constrained, 16)
-                print(f"decode beam {a.beam} {'constrained' if constrained else 'free':11s}: {u_s:.2f} users/s "
-                      f"(invalid rate {invalid:.3f})")
-        del p
+        cfg = from_dict({"paradigm": "llmrs", "train": {"autocast": "none"},
+                         "llm": {"name": a.llm, "finetune": finetune, "dtype": a.dtype, "max_prompt_tokens": a.max_prompt_tokens}})
+        # a bf16 figure is always measured beside fp32, in this run (machines differ: see scaling.precision)
+        dtypes = ["float32", "bfloat16"] if cfg.llm.dtype == "bfloat16" else [cfg.llm.dtype]
+        seen = {}
+        for dtype in dtypes:
+            c = from_dict({**cfg.to_dict(), "llm": {**cfg.to_dict()["llm"], "dtype": dtype}})
+            p = prepare(c, cache, ds, split, log=lambda *_: None)
+            ex_s, tok_s, gflops = train_throughput(p, finetune, a.batch_size, a.steps)
+            seen[("train", dtype)] = ex_s
+            print(f"train {a.llm} {finetune:4s} ({p.llm.n_trainable:,} trainable, {dtype}, batch {a.batch_size}): "
+                  f"{ex_s:.2f} examples/s, {tok_s:.0f} tokens/s, {gflops:.1f} model GFLOP/s")
+            if finetune == "lora":
+                for constrained in (True, False):
+                    u_s, invalid = decode_throughput(p, a.decode_users, a.beam, constrained, 16)
+                    seen[("decode", dtype, constrained)] = u_s
+                    print(f"decode beam {a.beam} {'constrained' if constrained else 'free':11s} ({dtype}): "
+                          f"{u_s:.2f} users/s (invalid rate {invalid:.3f})")
+            del p
+        if len(dtypes) == 2:
+            print(f"bf16 / fp32 ({finetune}): train {seen[('train', 'bfloat16')] / seen[('train', 'float32')]:.2f}x"
+                  + (f", constrained decode {seen[('decode', 'bfloat16', True)] / seen[('decode', 'float32', True)]:.2f}x"
+                     if finetune == "lora" else "") + f" ({capability('cpu').describe()})")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from scaling.sidgr.pipeline import sid_decoder
 from scaling.sidgr.model import TokenLayout, build_model
 from scaling.sidgr.trie import SIDTrie
 from scaling.tokenizers import fit_sids
+from scaling.precision import capability, cpu_name, matmul_ratio
 from scaling.train import _autocast
 
 
@@ -79,7 +80,10 @@ def main():
     torch.manual_seed(0)
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}")
     gf = matmul_gflops()
-    print(f"fp32 matmul 1024^3: {gf:.1f} GFLOP/s")
+    cap = capability(args.device)
+    fp32_256, bf16_256 = matmul_ratio()
+    print(f"fp32 matmul 1024^3: {gf:.1f} GFLOP/s; CPU {cpu_name()}; {cap.describe()}; "
+          f"256^2 matmul bf16/fp32 {bf16_256 / fp32_256:.3f}x ({bf16_256:.1f} vs {fp32_256:.1f} GFLOP/s)")
 
     ds = load_dataset("beauty").subset(args.users, 0)
     sp = leave_one_out(ds)
@@ -107,7 +111,9 @@ def main():
         print(f"train {name:32s}: {ex_s:8.1f} examples/s  {tok_s:9.0f} real tokens/s  "
               f"~{achieved:5.1f} GFLOP/s model compute ({achieved / gf:.0%} of matmul peak)")
     print(f"bf16 autocast over fp32 (train.autocast=bfloat16): "
-          f"{rows['bucketed+trimmed, bf16 autocast'] / rows['bucketed+trimmed']:.2f}x")
+          f"{rows['bucketed+trimmed, bf16 autocast'] / rows['bucketed+trimmed']:.2f}x "
+          f"(bf16 {'native' if cap.native else 'emulated'} here: train.autocast=auto picks "
+          f"{'bf16' if cap.native else 'fp32'})")
     print(f"speed-up over naive: {rows['bucketed+trimmed'] / rows['naive (pad to 20 items)']:.2f}x "
           f"(ceiling from encoder tokens alone: {20 * sids.length / (sp.train.lengths.mean() * sids.length):.2f}x)")
 

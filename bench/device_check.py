@@ -26,11 +26,11 @@ sys.path.insert(0, str(REPO))
 
 # (name, overrides) of every run; the prepare script fills the cache for exactly these.
 SID_FULL = ["data.dataset=beauty", "eval.valid_users=2000", "train.eval_every=1000", "train.patience=100",
-            "train.autocast=bfloat16", "eval.batch_size=1024", "train.warmup_steps=100"]
+            "train.autocast=auto", "eval.batch_size=1024", "train.warmup_steps=100"]
 SID_QUICK = ["data.dataset=beauty", "data.max_items=1000", "data.min_sequence=5", "data.max_users=1000",
              "tokenizer.width=64", "eval.valid_users=100", "eval.test_users=200", "train.eval_every=20",
              "train.warmup_steps=5"]
-LLM_BASE = ["paradigm=llmrs", "llm.name=smollm2", "llm.init=random", "llm.finetune=lora", "llm.dtype=bfloat16",
+LLM_BASE = ["paradigm=llmrs", "llm.name=smollm2", "llm.init=random", "llm.finetune=lora", "llm.dtype=auto",
             "data.max_items=1000", "data.min_sequence=5", "data.sliding_window=false", "llm.max_prompt_tokens=128",
             "llm.max_title_tokens=16", "train.batch_size=8", "train.warmup_steps=10", "train.lr=3e-4",
             "eval.beam_size=10"]
@@ -71,7 +71,7 @@ def _ddp(quick: bool, runs: Path, cache: Path, data: Path) -> dict:
         return {"run": "ddp 2 ranks", "skipped": f"{torch.cuda.device_count()} GPU(s) here; needs 2"}
     over = [*(SID_QUICK if quick else SID_FULL[:-2]), "model.preset=small", "train.backend=ddp",
             "train.max_steps=300", "train.eval_every=300", "eval.test_users=2000"]
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "-m", "scaling.cli", "run", "--quiet",
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "-m", "scaling.app", "run", "--quiet",
            "--runs-dir", str(runs), "--cache-dir", str(cache), "--data-dir", str(data), *over]
     r = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
     if r.returncode != 0:

@@ -1,5 +1,5 @@
 # Sourced by bench/fidelity_ablation.sh and bench/fidelity_trained_out.sh (issue #14): `run_rows RUNS_DIR` runs each
-# "name|overrides" entry of the caller's `rows` with its `common` overrides, one `scaling.cli run` after another;
+# "name|overrides" entry of the caller's `rows` with its `common` overrides, one `scaling.app run` after another;
 # ROWS (e.g. "default augment-all") keeps only the rows it names. A done run is skipped and a killed one resumes from
 # its checkpoint (runs are found by their config's id). THREADS (default 1): torch threads per run.
 PY=${PYTHON:-.venv/bin/python}
@@ -12,6 +12,6 @@ run_rows() {
     if [ -n "${ROWS:-}" ] && [[ " $ROWS " != *" $name "* ]]; then continue; fi
     echo "== $name: $sw ($(date +%T))"
     # shellcheck disable=SC2086
-    $PY -m scaling.cli run --runs-dir "$runs" --quiet "${common[@]}" $sw
+    $PY -m scaling.app run --runs-dir "$runs" --quiet "${common[@]}" $sw
   done
 }

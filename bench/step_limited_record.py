@@ -28,7 +28,7 @@ def step_limited(run_dir: Path, runs_dir: Path, data_dir: str | None, cache_dir:
     if not (run_dir / "ckpt" / "last.pt").is_file() or not progress.is_file():
         raise GRError(f"{run_dir}: no checkpoint with ckpt/progress.json to take a step-limited record from")
     step = int(json.loads(progress.read_text())["step"])
-    cfg = config.load(run_dir / "config.json", [f"train.max_steps={step}"])
+    cfg = config.from_record(run_dir, [f"train.max_steps={step}"])
     out = run_dir_for(cfg, runs_dir)
     if out.resolve() == run_dir.resolve():
         raise GRError(f"{run_dir}: already limited to step {step}; resume it instead")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import yaml
 
+from scaling import precision
 from scaling.errors import ConfigError
 
 
@@ -76,7 +77,8 @@ class LLMConfig:
     max_prompt_tokens: int = 256   # history budget in tokens; the oldest items are dropped to fit
     max_title_tokens: int = 24     # titles are cut to this many tokens (prompt, target and decoding alike)
     probe: str = "none"            # none | id_only | shuffled | popular (CF probes; see scaling.llmrs.probes)
-    dtype: str = "float32"         # float32 | bfloat16 (weights and compute)
+    dtype: str = "float32"         # float32 | bfloat16 | auto (weights and compute; auto, the loaded default: bf16 for
+                                   # LoRA where the device computes it natively, else fp32; see scaling.precision)
     init: str = "pretrained"       # pretrained | random: the model's shape with random weights (path and speed
                                    # checks where weights cannot travel, e.g. bench/device_check.sh; not a result)
 
@@ -95,7 +97,8 @@ class TrainConfig:
     backend: str = "single"        # single | ddp | deepspeed (ranks from torchrun / SLURM environment)
     deepspeed_config: str = "slurm/deepspeed/zero2.json"   # ZeRO config (relative: to the repo root)
     bucket_by_length: bool = True  # batch examples of similar history length (less padding)
-    autocast: str = "none"         # none | bfloat16: mixed precision for the training forward (weights stay fp32)
+    autocast: str = "none"         # none | bfloat16 | auto: mixed precision for the training forward (weights stay
+                                   # fp32); auto (the loaded default) is bfloat16 only where bf16 is native
     device: str = "auto"           # auto (cuda:<local rank> when CUDA is there, else cpu) | cpu | cuda; not in the run id
 
 
@@ -130,7 +133,7 @@ CHOICES = {
     "llm.finetune": ("lora", "full"),
     "llm.prompt": ("plain", "chat"),
     "llm.probe": ("none", "id_only", "shuffled", "popular"),
-    "llm.dtype": ("float32", "bfloat16"),
+    "llm.dtype": ("float32", "bfloat16", "auto"),
     "llm.init": ("pretrained", "random"),
     "data.augment": ("prefix", "all"),
     "train.select_metric": ("ndcg@10", "recall@10", "ndcg@5", "recall@5"),
@@ -140,7 +143,7 @@ CHOICES = {
     "model.arch": ("encdec", "decoder"),
     "model.loss": ("vocab", "level"),
     "train.backend": ("single", "ddp", "deepspeed"),
-    "train.autocast": ("none", "bfloat16"),
+    "train.autocast": ("none", "bfloat16", "auto"),
     "train.device": ("auto", "cpu", "cuda"),
 }
 POSITIVE = {"data.max_history", "tokenizer.levels", "tokenizer.width", "encoder.max_length",
@@ -297,25 +300,41 @@ def deep_merge(base: dict, over: dict) -> dict:
 # and validates on a fixed sample of 2,000 users (~16 s a validation on one CPU thread, so checkpoints can be picked
 # every 500 steps). LLM-as-RS keeps the dataclass values: one prefix per end, and every user (an LLM decodes ~1 user/s
 # on a CPU; its grids set their own sample). `load` and `from_dict` apply them; a bare `RunConfig()` does not.
-PARADIGM_DEFAULTS = {"sidgr": {"data": {"augment": "all"}, "eval": {"valid_users": 2000}}, "llmrs": {}}
+# Both paradigms load with precision `auto` (issue #30): bf16 only where the device computes it natively, resolved
+# in `from_dict` before the id is computed (scaling.precision).
+PARADIGM_DEFAULTS = {"sidgr": {"data": {"augment": "all"}, "eval": {"valid_users": 2000}, "train": {"autocast": "auto"}},
+                     "llmrs": {"train": {"autocast": "auto"}, "llm": {"dtype": "auto"}}}
 
 
-def is_record(values: dict) -> bool:
-    """A mapping that names every section its paradigm reads is a run record's config.json (`RunConfig.to_dict`
-    writes them all; records from before LLM-as-RS existed have no llm section)."""
-    return "paradigm" in values and set(values) >= set(PARADIGM_SECTIONS.get(values["paradigm"], ("?",)))
-
-
-def from_dict(values: dict, where: str = "config") -> RunConfig:
-    """A validated RunConfig from a nested mapping; keys it leaves out take the paradigm's defaults. A run record's
-    config (`is_record`) that lacks a key was written before the key existed: it ran with the key's legacy value
-    (HASHED_WHEN_SET), so reloading it (`gr-scaling run --config RUN/config.json`) gives the same run and id."""
-    if is_record(values):
+def from_dict(values: dict, where: str = "config", bf16: bool | None = None, record: bool = False) -> RunConfig:
+    """A validated RunConfig from a nested mapping; keys it leaves out take the paradigm's defaults — or, with
+    `record` (a run record's config.json, `from_record`), the legacy values it ran with: a record that lacks a key
+    was written before the key existed (HASHED_WHEN_SET), so reloading it gives the same run and id. Which of the
+    two is never guessed from the mapping's shape: a user's complete YAML gets today's defaults.
+    Precision `auto` is resolved here, for the device the run will compute on: `bf16` says whether that device
+    computes bf16 natively (a sweep submitted for other nodes: the profile says); None checks this machine's
+    `train.device` (scaling.precision.capability)."""
+    if record:
         base = nest({k: v for k, v in HASHED_WHEN_SET.items() if k.split(".")[0] in PARADIGM_SECTIONS.get(
             values.get("paradigm"), ())})
     else:
         base = PARADIGM_DEFAULTS.get(values.get("paradigm", RunConfig.paradigm), {})
-    return validate(_build(RunConfig, deep_merge(base, values), "", where), where)
+    cfg = _build(RunConfig, deep_merge(base, values), "", where)
+    if precision.needs_resolving(cfg):
+        cfg = precision.resolve(cfg, precision.capability(cfg.train.device).native if bf16 is None else bf16)
+    return validate(cfg, where)
+
+
+def from_record(run: str | Path, overrides: list[str] | None = None, bf16: bool | None = None) -> RunConfig:
+    """The config a run record ran with (`run`: its directory or its config.json), `key=value` overrides on top
+    (`gr-scaling run --from RUN key=value`)."""
+    p = Path(run)
+    p = p / "config.json" if p.is_dir() else p
+    values = read_yaml_mapping(p, "run record's config.json (give a run directory)")
+    if "paradigm" not in values:
+        raise ConfigError(f"{p}: not a run record's config.json (no 'paradigm' key); give a run directory, or "
+                          "use --config for a config file of your own")
+    return from_dict(deep_merge(values, parse_overrides(overrides or [])), str(p), bf16, record=True)
 
 
 def parse_overrides(args: list[str]) -> dict:
@@ -328,7 +347,7 @@ def parse_overrides(args: list[str]) -> dict:
     return nest(pairs)
 
 
-def load(path: str | Path | None = None, overrides: list[str] | None = None) -> RunConfig:
+def load(path: str | Path | None = None, overrides: list[str] | None = None, bf16: bool | None = None) -> RunConfig:
     """Config from an optional YAML file, then `key=value` overrides on top."""
     values: dict = {}
     where = "command line"
@@ -336,7 +355,7 @@ def load(path: str | Path | None = None, overrides: list[str] | None = None) -> 
         values = read_yaml_mapping(path, "config file")
         where = str(path)
     values = deep_merge(values, parse_overrides(overrides or []))
-    return from_dict(values, where)
+    return from_dict(values, where, bf16)
 
 
 # Config sections each paradigm reads; the hash covers only these, so adding a section for another
@@ -357,6 +376,9 @@ NEVER_HASHED = ("train.device",)
 
 
 def config_hash(cfg: RunConfig) -> str:
+    if precision.needs_resolving(cfg):   # an id names what ran: bf16 or fp32, never "auto"
+        raise ConfigError("precision 'auto' is not resolved; load the config with scaling.config.from_dict / load "
+                          "(or scaling.precision.resolve) before computing its id")
     d = cfg.to_dict()
     d = {k: v for k, v in d.items() if k in PARADIGM_SECTIONS[cfg.paradigm]}
     for key, default in HASHED_WHEN_SET.items():

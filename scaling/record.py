@@ -88,10 +88,12 @@ def read_status(run_dir: Path) -> str | None:
     return p.read_text().split("\n", 1)[0].strip() if p.is_file() else None
 
 
-def environment() -> dict:
+def environment(device: str = "auto") -> dict:
     import numpy
     import torch
     import transformers
+
+    from scaling.precision import capability, cpu_name
 
     repo = Path(__file__).resolve().parents[1]
     try:
@@ -103,4 +105,5 @@ def environment() -> dict:
             "cpus": os.cpu_count(), "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
             "transformers": transformers.__version__, "numpy": numpy.__version__,
             "cuda": torch.cuda.is_available(), "git_commit": commit,
-            "slurm_job_id": os.environ.get("SLURM_JOB_ID")}
+            "slurm_job_id": os.environ.get("SLURM_JOB_ID"), "cpu": cpu_name(),
+            "bf16": capability(device).describe()}

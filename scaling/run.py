@@ -12,6 +12,7 @@ from pathlib import Path
 from scaling.cache import ArtifactCache
 from scaling.config import RunConfig, config_hash
 from scaling.errors import GRError
+from scaling.precision import warn_emulated
 from scaling.record import (STATUS_DONE, STATUS_FAILED, STATUS_RUNNING, environment, log_event, read_status,
                             running_elsewhere, write_json, write_outcomes, write_status)
 from scaling.train import Dist
@@ -34,8 +35,9 @@ def run(cfg: RunConfig, runs_dir: str | Path = "runs", cache_dir: str | Path | N
         return out
     out.mkdir(parents=True, exist_ok=True)
     if dist.is_main:
+        warn_emulated(cfg, dist.device, log)   # explicit bf16 where the CPU only emulates it: one line, once
         write_json(out / "config.json", cfg.to_dict())
-        write_json(out / "env.json", environment())
+        write_json(out / "env.json", environment(dist.device))
         write_status(out, STATUS_RUNNING)
         log_event(out, "start")
     t0 = time.time()

@@ -1,11 +1,11 @@
-"""Grids -> runs -> executors (inline, local, slurm via submitit) -> status -> one results table.
+"""Grids -> runs -> executors (inline, local, slurm via submitit) -> status (the results table: `gr-scaling sweep collect`, scaling.app.sweep).
 Knows `scaling` only through its config type and `scaling.run.run`.
 
 Names load on first use (PEP 562), so `sweeps.packing` imports on a machine without submitit."""
 from importlib import import_module
 
 _NAMES = {"Grid": "sweeps.grid", "load_grid": "sweeps.grid", "Paths": "sweeps.launcher", "cancel": "sweeps.launcher",
-          "collect": "sweeps.launcher", "status": "sweeps.launcher", "submit": "sweeps.launcher", "wait": "sweeps.launcher"}
+          "status": "sweeps.launcher", "submit": "sweeps.launcher", "wait": "sweeps.launcher"}
 __all__ = list(_NAMES)
 
 

@@ -19,6 +19,7 @@ Validated on load: an unknown key names the key, the file and the closest valid 
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,7 +64,27 @@ def _axes(d: dict, where: str, scalars: bool = False) -> list[dict]:
     return [dict(zip(keys, combo)) for combo in itertools.product(*(flat[k] for k in keys))]
 
 
-def load_grid(path: str | Path) -> Grid:
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def _checked_name(name: str, p: Path) -> str:
+    """A grid's name becomes file names under the runs directory (its sweep record, its results table): a plain
+    name only, never a path."""
+    if not NAME.fullmatch(name) or ".." in name:
+        raise ConfigError(f"{p}: grid name {name!r} is not a plain name (letters, digits, '.', '_', '-'; no '/' or "
+                          "'..'); it names files under the runs directory, so fix 'name' in the grid")
+    return name
+
+
+def grid_name(path: str | Path) -> str:
+    """The grid's name (its `name`, else the file's stem) without building its runs."""
+    p = Path(path)
+    return _checked_name(str(run_config.read_yaml_mapping(p, "grid file").get("name") or p.stem), p)
+
+
+def load_grid(path: str | Path, bf16: bool | None = None) -> Grid:
+    """The grid's runs, precision `auto` resolved for devices that compute bf16 natively (`bf16`; None: this
+    machine, see scaling.config.from_dict)."""
     p = Path(path)
     g = run_config.read_yaml_mapping(p, "grid file")
     for k in g:
@@ -92,7 +113,7 @@ def load_grid(path: str | Path) -> Grid:
         paradigm = values.get("paradigm", RunConfig().paradigm)
         extra = _axes(only[paradigm], f"{p} (only.{paradigm})") if paradigm in only else [{}]
         for ex in extra:
-            cfg = run_config.from_dict(run_config.nest({**values, **ex}), str(p))
+            cfg = run_config.from_dict(run_config.nest({**values, **ex}), str(p), bf16)
             h = run_config.config_hash(cfg)
             if h not in seen:
                 seen.add(h)
@@ -101,4 +122,4 @@ def load_grid(path: str | Path) -> Grid:
         if para not in run_config.CHOICES["paradigm"]:
             raise ConfigError(f"{p} (only): unknown paradigm '{para}'; choose one of "
                               f"{', '.join(run_config.CHOICES['paradigm'])}")
-    return Grid(name=str(g.get("name") or p.stem), path=str(p), runs=runs)
+    return Grid(name=_checked_name(str(g.get("name") or p.stem), p), path=str(p), runs=runs)

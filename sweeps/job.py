@@ -19,10 +19,20 @@ def _init_distributed():
     return init_from_env()
 
 
+def _tqdm_write():
+    from tqdm.auto import tqdm
+
+    return tqdm.write
+
+
 class RunJob(submitit.helpers.Checkpointable):
     """One job runs one or more runs (`runs_per_job` in the profile): a fresh process and a scheduling cycle
     cost seconds, so tiny runs share them; `runs_per_gpu` > 1 runs that many of them at once, each in its own
-    process on the job's device. A requeued job skips runs already done."""
+    process on the job's device. A requeued job skips runs already done. `progress`: each run's bars and log
+    lines (an inline sweep in a terminal, the quickstart); off in cluster jobs, whose logs are files."""
+
+    def __init__(self, progress: bool = False):
+        self.progress = progress
 
     def __call__(self, cfgs: list[dict], runs_dir: str, cache_dir: str | None, data_dir: str | None,
                  at_once: int = 1) -> list[str]:
@@ -40,7 +50,9 @@ class RunJob(submitit.helpers.Checkpointable):
         try:
             for cfg in cfgs:
                 try:
-                    out.append(str(run(from_dict(cfg), runs_dir, cache_dir, data_dir, progress=False, dist=d)))
+                    log = _tqdm_write() if self.progress else (lambda *_: None)
+                    out.append(str(run(from_dict(cfg), runs_dir, cache_dir, data_dir, progress=self.progress, dist=d,
+                                       log=log)))
                 except Exception as e:  # noqa: BLE001 - recorded in the run dir; go on with the chunk
                     failures.append(e)
         finally:

@@ -1,4 +1,4 @@
-"""Submit a grid, see its status, collect its results, cancel it.
+"""Submit a grid, see its status, cancel it (its results table: scaling.app.sweep.collect).
 
 A sweep's record lives in `<runs_dir>/.sweeps/<grid name>.json` (executor, and the job id of each run
 submitted). Submitting again submits only runs that are not done and have no live job.
@@ -16,7 +16,7 @@ from scaling.run import run_dir_for
 from scaling.train import progress_line
 from sweeps.executors import make_executor
 from sweeps.executors.base import ACTIVE
-from sweeps.grid import Grid, load_grid
+from sweeps.grid import Grid, grid_name, load_grid
 from sweeps.job import RunJob
 from sweeps.profile import Profile, load_profile
 
@@ -28,20 +28,29 @@ class Paths:
     data_dir: str | None = None
 
 
-def _record_path(paths: Paths, grid: Grid) -> Path:
-    return Path(paths.runs_dir) / ".sweeps" / f"{grid.name}.json"
+def _record_path(paths: Paths, name: str) -> Path:
+    return Path(paths.runs_dir) / ".sweeps" / f"{name}.json"
 
 
-def _load_record(paths: Paths, grid: Grid) -> dict:
-    p = _record_path(paths, grid)
-    return read_json(p) if p.is_file() else {"grid": grid.path, "executor": None, "profile": None, "jobs": {}}
+def _load_record(paths: Paths, grid_path: str) -> dict:
+    p = _record_path(paths, grid_name(grid_path))
+    return read_json(p) if p.is_file() else {"grid": str(grid_path), "executor": None, "profile": None, "jobs": {}}
 
 
-def _executor(rec: dict, paths: Paths, executor: str | None = None, profile: str | None = None):
+def open_grid(grid_path: str, paths: Paths, profile: str | None = None) -> tuple[Grid, dict]:
+    """The grid and its sweep record, precision `auto` resolved for the devices its jobs run on: those of the
+    profile given (a submission), else those the sweep record was submitted for (`bf16`), else this machine."""
+    rec = _load_record(paths, grid_path)
+    rec["bf16"] = load_profile(profile).bf16_target() if profile else rec.get("bf16")
+    return load_grid(grid_path, bf16=rec["bf16"]), rec
+
+
+def _executor(rec: dict, paths: Paths, executor: str | None = None, profile: str | None = None,
+              progress: bool = False, desc: str = "runs"):
     name = executor or rec.get("executor") or "inline"
     prof_path = profile or rec.get("profile")
     prof = load_profile(prof_path) if prof_path else Profile()
-    ex = make_executor(name, Path(paths.runs_dir) / ".sweeps" / "jobs", prof)
+    ex = make_executor(name, Path(paths.runs_dir) / ".sweeps" / "jobs", prof, progress, desc)
     if hasattr(ex, "profile_path") and prof_path:
         ex.profile_path = prof_path
     return ex
@@ -66,8 +75,10 @@ def _progress(cfg: RunConfig, paths: Paths) -> str:
 
 def status(grid_path: str, paths: Paths) -> list[dict]:
     """One row per run: run_id, state (done / running / pending / failed / missing), reason, log."""
-    grid = load_grid(grid_path)
-    rec = _load_record(paths, grid)
+    return _status(*open_grid(grid_path, paths), paths)
+
+
+def _status(grid: Grid, rec: dict, paths: Paths) -> list[dict]:
     ex = _executor(rec, paths)
     jobs = rec["jobs"]
     live = ex.state([jobs[h] for h in jobs]) if rec.get("executor") in ("local", "slurm") else {}
@@ -100,15 +111,15 @@ def status(grid_path: str, paths: Paths) -> list[dict]:
 
 
 def submit(grid_path: str, paths: Paths, executor: str = "inline", profile: str | None = None,
-           dry_run: bool = False, log=print) -> dict:
-    """Submit what is missing or failed; returns counts."""
-    grid = load_grid(grid_path)
-    rec = _load_record(paths, grid)
-    states = {r["run_id"]: r["state"] for r in status(grid_path, paths)}
+           dry_run: bool = False, log=print, progress: bool = False) -> dict:
+    """Submit what is missing or failed; returns counts. `progress` (inline only): a bar over the runs and each
+    run's own bars and log lines, in this terminal."""
+    grid, rec = open_grid(grid_path, paths, profile)
+    states = {r["run_id"]: r["state"] for r in _status(grid, rec, paths)}
     todo = [c for c in grid.runs if states[run_dir_for(c, paths.runs_dir).name] in ("missing", "failed")]
     counts = {"runs": len(grid.runs), "done": sum(s == "done" for s in states.values()),
               "active": sum(s in ("running", "pending") for s in states.values()), "to_submit": len(todo)}
-    ex = _executor(rec, paths, executor, profile)
+    ex = _executor(rec, paths, executor, profile, progress and executor == "inline", f"{grid.name}: runs")
     per = getattr(getattr(ex, "profile", None), "runs_per_job", 1) if executor != "inline" else 1
     at_once = getattr(getattr(ex, "profile", None), "runs_per_gpu", 1) if executor != "inline" else 1
     chunks = [todo[i:i + per] for i in range(0, len(todo), per)]
@@ -122,48 +133,34 @@ def submit(grid_path: str, paths: Paths, executor: str = "inline", profile: str 
     rec.update({"grid": grid.path, "executor": executor, "profile": profile})
     calls = [([c.to_dict() for c in ch], paths.runs_dir, paths.cache_dir, paths.data_dir, at_once) for ch in chunks]
     if executor == "inline":   # inline runs now: record first so status works while they run
-        write_json(_record_path(paths, grid), rec)
-    ids = ex.submit(RunJob(), calls)
+        write_json(_record_path(paths, grid.name), rec)
+    ids = ex.submit(RunJob(progress=progress and executor == "inline"), calls)
     for ch, jid in zip(chunks, ids):
         for c in ch:
             rec["jobs"][config_hash(c)] = jid
     rec["submitted_at"] = time.time()
-    write_json(_record_path(paths, grid), rec)
+    write_json(_record_path(paths, grid.name), rec)
     log(f"{grid.name}: submitted {len(todo)} runs as {len(ids)} jobs ({counts['done']} already done, {counts['active']} still running)")
     return counts
 
 
-def wait(grid_path: str, paths: Paths, timeout_s: float = 3600, poll_s: float = 2.0) -> list[dict]:
-    """Poll status until no run is pending/running (or the deadline passes)."""
+def wait(grid_path: str, paths: Paths, timeout_s: float = 3600, poll_s: float = 2.0, on_poll=None) -> list[dict]:
+    """Poll status until no run is pending/running (or the deadline passes); `on_poll(rows)` after each poll."""
     deadline = time.time() + timeout_s
     while True:
         rows = status(grid_path, paths)
+        if on_poll is not None:
+            on_poll(rows)
         if not any(r["state"] in ("pending", "running") for r in rows) or time.time() > deadline:
             return rows
         time.sleep(poll_s)
 
 
 def cancel(grid_path: str, paths: Paths) -> int:
-    grid = load_grid(grid_path)
-    rec = _load_record(paths, grid)
-    live = [r["job_id"] for r in status(grid_path, paths) if r["state"] in ("pending", "running") and r["job_id"]]
+    grid, rec = open_grid(grid_path, paths)
+    live = [r["job_id"] for r in _status(grid, rec, paths) if r["state"] in ("pending", "running") and r["job_id"]]
     _executor(rec, paths).cancel(live)
     return len(live)
-
-
-def collect(grid_path: str, paths: Paths, out: str | None = None) -> Path:
-    """One results table (CSV and Parquet) of the grid's finished runs: config axes, params, metrics."""
-    from analysis.load import load_runs
-
-    grid = load_grid(grid_path)
-    ids = {run_dir_for(c, paths.runs_dir).name for c in grid.runs}
-    df = load_runs(paths.runs_dir)
-    df = df[df["run_id"].isin(ids)] if len(df) else df
-    base = Path(out) if out else Path(paths.runs_dir) / f"{grid.name}-results"
-    base.parent.mkdir(parents=True, exist_ok=True)
-    df.to_csv(base.with_suffix(".csv"), index=False)
-    df.to_parquet(base.with_suffix(".parquet"), index=False)
-    return base.with_suffix(".csv")
 
 
 def estimate(runs: list[RunConfig]) -> dict:

@@ -28,8 +28,17 @@ class Profile:
     runs_per_job: int = 1            # > 1: each array task runs this many runs in sequence (tiny runs)
     runs_per_gpu: int = 1            # > 1: a job runs this many of its runs at once, each its own process
                                      # sharing the job's device (small SID-GR runs leave a GPU mostly idle)
+    bf16: bool | None = None         # do the jobs' devices compute bf16 natively (resolves precision `auto`)?
+                                     # unset: yes where the profile asks for GPUs (Ampere or newer; say false for
+                                     # V100/T4), else this machine's check (a CPU profile's jobs run on its kind)
     setup: list = field(default_factory=list)          # shell lines run before the job (module load, venv)
     additional: dict = field(default_factory=dict)     # any other sbatch option
+
+    def bf16_target(self) -> bool | None:
+        """`bf16` for scaling.config.from_dict: None lets this machine decide."""
+        if self.bf16 is not None:
+            return self.bf16
+        return True if (self.gpus_per_node or self.gpus_per_task or self.gres) else None
 
     def submitit_parameters(self) -> dict:
         p = {"timeout_min": self.time_min, "cpus_per_task": self.cpus_per_task, "tasks_per_node": self.tasks_per_node,

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from analysis import load_runs
-from scaling.cli import main
+from scaling.app import main
 from scaling.data import load_dataset
 from scaling.errors import DataError
 from conftest import write
@@ -180,7 +180,7 @@ def test_fuzz_records_are_skipped_never_changed(tmp_path):
     assert len(df) + len(df.attrs["skipped"]) == len(runs) and len(warnings) == len(df.attrs["skipped"])
     assert all(hashlib.sha256(f.read_bytes()).hexdigest() == h for f, h in digest.items())
     # the same through the command line: a fit or a one-line error, never a traceback
-    r = subprocess.run([sys.executable, "-m", "scaling.cli", "fit", str(tmp_path / "res"), "--n-boot", "20"],
+    r = subprocess.run([sys.executable, "-m", "scaling.app", "fit", str(tmp_path / "res"), "--n-boot", "20"],
                        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
     assert "Traceback" not in r.stderr and r.returncode in (0, 2), r.stderr
 
@@ -188,10 +188,48 @@ def test_fuzz_records_are_skipped_never_changed(tmp_path):
 @pytest.mark.integration
 def test_quiet_run_prints_only_the_run_directory(tmp_path):
     """A fresh cache: the encoder loads and embeds (weight-loading and embedding bars), all silent."""
-    r = subprocess.run([sys.executable, "-m", "scaling.cli", "run", "--quiet", "--runs-dir", str(tmp_path),
+    r = subprocess.run([sys.executable, "-m", "scaling.app", "run", "--quiet", "--runs-dir", str(tmp_path),
                         "--cache-dir", str(tmp_path / "cache"), "data.max_items=1000", "data.min_sequence=5",
                         "data.max_users=300", "model.preset=tiny", "tokenizer.width=64", "train.warmup_steps=2",
                         "train.max_steps=4", "train.eval_every=4", "eval.valid_users=20", "eval.test_users=20"],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-2000:]
     assert r.stderr == "" and r.stdout.strip().startswith(str(tmp_path)) and len(r.stdout.strip().splitlines()) == 1
+
+
+def _verbs(missing: str) -> list[list[str]]:
+    return [["run", "--config", missing], ["run", "--from", missing], ["fit", missing], ["report", missing],
+            ["plot", missing], ["suggest", missing], ["reference", missing], ["data", "stats", f"simple:{missing}"],
+            *[["sweep", v, missing] for v in ("submit", "status", "collect", "cancel")]]
+
+
+def test_every_verb_given_a_missing_path_ends_in_one_line(tmp_path, capsys):
+    """Issue #27: `gr-scaling reference /no/such/dir` ended in an AnalysisError traceback; no verb may."""
+    missing = str(tmp_path / "no" / "such")
+    for argv in _verbs(missing):
+        err = _one_line_error(capsys, [*argv, *(["--runs-dir", str(tmp_path / "r")] if argv[0] == "sweep" else [])])
+        assert err.startswith("gr-scaling: error: ") and "no/such" in err, (argv, err)
+
+
+def test_every_analysis_verb_given_a_broken_record_ends_in_one_line(tmp_path, capsys):
+    """A results directory whose only record is cut short: skipped with a warning, then a one-line error (nothing
+    left to fit) — never a traceback."""
+    d = _record(tmp_path / "res", 1, 1e5, 0.01)
+    (d / "metrics.json").write_text('{"test/recall@10": 0.0')
+    for verb in ("fit", "report", "suggest", "reference"):
+        rc = main([verb, str(tmp_path / "res")])
+        captured = capsys.readouterr()
+        assert "Traceback" not in captured.err
+        if rc:   # an error: one line
+            assert rc == 2 and "\n" not in captured.err.strip(), (verb, captured.err)
+
+
+def test_a_grid_name_never_becomes_a_path_outside_the_runs_directory(tmp_path, capsys):
+    """Issue #27: `name: ../../../elsewhere/x` wrote the sweep record outside <runs>."""
+    grid = write(tmp_path / "g.yaml", "name: ../../elsewhere/x\nbase: {model.preset: tiny}\n")
+    runs = tmp_path / "a" / "b" / "runs"
+    for verb in ("submit", "status", "collect"):
+        err = _one_line_error(capsys, ["sweep", verb, str(grid), "--runs-dir", str(runs), *(
+            ["--dry-run"] if verb == "submit" else [])])
+        assert "grid name '../../elsewhere/x' is not a plain name" in err and str(grid) in err
+    assert not (tmp_path / "a" / "elsewhere").exists() and not runs.exists()

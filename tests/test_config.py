@@ -22,16 +22,21 @@ def test_paradigm_defaults_leave_llmrs_on_the_dataclass_values():
 
 def test_a_record_written_before_a_key_existed_reloads_as_it_ran(tmp_path):
     """A run record's config.json lacking a later key ran with that key's legacy value, not today's default:
-    reloading it (gr-scaling run --config RUN/config.json) must give the same run and id."""
+    reloading it (gr-scaling run --from RUN) must give the same run and id."""
     import json
     old = config.load(overrides=["data.augment=prefix", "model.loss=vocab", "eval.valid_users=0"])
     d = old.to_dict()
     del d["data"]["augment"], d["model"]["loss"], d["llm"]      # as written before those keys and LLM-as-RS
     p = tmp_path / "config.json"
     p.write_text(json.dumps(d))
-    again = config.load(p)
+    again = config.from_record(tmp_path)
     assert (again.data.augment, again.model.loss) == ("prefix", "vocab")
     assert config.config_hash(again) == config.config_hash(old) != config.config_hash(config.load())
+    assert config.config_hash(config.from_record(p, ["seed=1"])) == config.config_hash(
+        config.load(overrides=["data.augment=prefix", "model.loss=vocab", "eval.valid_users=0", "seed=1"]))
+    with pytest.raises(ConfigError, match=r"partial.yaml: not a run record's config.json \(no 'paradigm' key\)"):
+        (tmp_path / "partial.yaml").write_text("seed: 1\n")
+        config.from_record(tmp_path / "partial.yaml")
     partial = tmp_path / "partial.yaml"                         # a user's file: the defaults fill it
     partial.write_text("model:\n  preset: tiny\n")
     assert config.load(partial).model.loss == "level"
@@ -77,3 +82,17 @@ def test_hash_is_stable_and_sensitive():
     a, b = config.load(), config.load(overrides=["seed=0"])
     assert config.config_hash(a) == config.config_hash(b)
     assert config.config_hash(a) != config.config_hash(config.load(overrides=["seed=1"]))
+
+
+def test_a_complete_config_file_of_a_user_gets_todays_defaults(tmp_path):
+    """Issue #27: a YAML naming every section (one key each) once loaded as an old record, with the old recipe
+    (augment=prefix, loss=vocab, valid_users=0). A file of the user's is never a record: the same keys from a file
+    and from the command line give the same config."""
+    keys = ["paradigm=sidgr", "seed=0", "data.max_history=20", "encoder.name=minilm", "tokenizer.levels=3",
+            "model.preset=small", "train.lr=5e-4", "eval.beam_size=20"]
+    p = tmp_path / "mine.yaml"
+    p.write_text("paradigm: sidgr\nseed: 0\ndata: {max_history: 20}\nencoder: {name: minilm}\n"
+                 "tokenizer: {levels: 3}\nmodel: {preset: small}\ntrain: {lr: 5.0e-4}\neval: {beam_size: 20}\n")
+    from_file, from_cli = config.load(p), config.load(overrides=keys)
+    assert (from_file.data.augment, from_file.model.loss, from_file.eval.valid_users) == ("all", "level", 2000)
+    assert from_file == from_cli

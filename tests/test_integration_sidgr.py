@@ -97,7 +97,7 @@ def test_finished_run_is_not_redone(real_run, shared_cache):
 def test_killed_run_resumes_from_checkpoint(tmp_path, shared_cache):
     args = ["data.max_users=400", "tokenizer.width=16", "model.preset=tiny", "train.batch_size=32",
             "train.max_steps=400", "train.eval_every=40", "train.patience=100", "eval.valid_users=100"]
-    cmd = [sys.executable, "-m", "scaling.cli", "run", "--quiet", "--runs-dir", str(tmp_path),
+    cmd = [sys.executable, "-m", "scaling.app", "run", "--quiet", "--runs-dir", str(tmp_path),
            "--cache-dir", str(shared_cache), "--data-dir", str(SHARED_DATA), *args]
     out = run_dir_for(config.load(overrides=args), tmp_path)
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -119,7 +119,7 @@ def test_cli_errors_are_one_line(tmp_path):
     for argv, msg in ((["run", "model.presett=grid"], "unknown config key 'model.presett'; did you mean 'model.preset'"),
                       (["run", "--data-dir", str(tmp_path), "data.dataset=toys"], "dataset 'toys' not found"),
                       (["run", "tokenizer.kind=pq"], "choose one of rkmeans, rvq, rqvae")):
-        r = subprocess.run([sys.executable, "-m", "scaling.cli", *argv, "--runs-dir", str(tmp_path / "r")],
+        r = subprocess.run([sys.executable, "-m", "scaling.app", *argv, "--runs-dir", str(tmp_path / "r")],
                            capture_output=True, text=True)
         assert r.returncode == 2
         assert r.stderr.strip().splitlines() == [f"gr-scaling: error: {r.stderr.split('error: ', 1)[1].strip()}"]

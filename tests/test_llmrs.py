@@ -20,7 +20,7 @@ from scaling.run import run
 pytestmark = pytest.mark.integration
 
 SHORT = {"paradigm": "llmrs", "data": {"max_users": 300, "sliding_window": False},
-         "llm": {"dtype": "bfloat16", "max_prompt_tokens": 128},
+         "llm": {"dtype": "auto", "max_prompt_tokens": 128},
          "train": {"batch_size": 4, "lr": 3e-4, "warmup_steps": 2, "max_steps": 6, "eval_every": 3},
          "eval": {"valid_users": 8, "test_users": 24, "beam_size": 10, "batch_size": 12}}
 

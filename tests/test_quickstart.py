@@ -14,7 +14,7 @@ pytestmark = pytest.mark.integration
 
 
 def quickstart(*args, timeout=1800):
-    return subprocess.run([sys.executable, "-m", "scaling.cli", "quickstart", "--reduced", *args], cwd=REPO,
+    return subprocess.run([sys.executable, "-m", "scaling.app", "quickstart", "--reduced", *args], cwd=REPO,
                           capture_output=True, text=True, timeout=timeout)
 
 

@@ -39,7 +39,7 @@ LLM = ["paradigm=llmrs", "llm.name=smollm2", "llm.init=random", "llm.finetune=lo
 def _torchrun(overrides: list[str], runs: Path, cache: Path) -> Path:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-           "-m", "scaling.cli", "run", "--runs-dir", str(runs), "--cache-dir", str(cache), "--data-dir",
+           "-m", "scaling.app", "run", "--runs-dir", str(runs), "--cache-dir", str(cache), "--data-dir",
            str(SHARED_DATA), "--quiet", *overrides]
     r = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stderr[-3000:]

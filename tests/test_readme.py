@@ -6,7 +6,7 @@ import shlex
 
 from conftest import REPO
 from scaling import config
-from scaling.cli import build_parser
+from scaling.app import build_parser
 
 README = (REPO / "README.md").read_text()
 BLOCKS = re.findall(r"```(\w+)\n(.*?)```", README, re.S)

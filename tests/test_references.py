@@ -42,7 +42,7 @@ def test_runs_beside_published_figures(tmp_path, capsys):
     assert "GRID Tables 5-8: default (sliding window)" in aug and "GRID Tables 5-8: no augmentation" not in aug
     assert len(references("toys")) == sum(r.dataset == "toys" for r in REFERENCES) > 0
 
-    from scaling.cli import main
+    from scaling.app import main
     main(["reference", str(tmp_path / "r")])
     out = capsys.readouterr().out
     assert "prefix (beauty, preset prefix): test recall@10" in out and "on 4,000 users vs GRID" in out

@@ -59,7 +59,8 @@ def test_job_array_and_results_table(slurm, tmp_path, shared_cache):
     assert len({j.split("_")[0] for j in rec["jobs"].values()}) == 1          # one job array
     rows = sweeps.wait(g, p, timeout_s=900)
     assert [r["state"] for r in rows] == ["done"] * 3, rows
-    table = sweeps.collect(g, p)
+    from scaling.app.sweep import collect
+    table = collect(g, p)
     import pandas as pd
     df = pd.read_csv(table)
     assert len(df) == 3 and sorted(df["seed"]) == [0, 1, 2] and df["test/recall@10"].notna().all()
@@ -116,7 +117,7 @@ def test_missing_partition_is_one_line(slurm, tmp_path, shared_cache):
     prof = profile(tmp_path, partition="gpu-nope")
     with pytest.raises(ConfigError, match=rf"{prof}: partition 'gpu-nope' does not exist on this cluster \(sinfo lists: debug\)"):
         sweeps.submit(g, paths(tmp_path, shared_cache), "slurm", prof)
-    r = subprocess.run([sys.executable, "-m", "scaling.cli", "sweep", "submit", g, "--executor", "slurm",
+    r = subprocess.run([sys.executable, "-m", "scaling.app", "sweep", "submit", g, "--executor", "slurm",
                         "--profile", prof, "--runs-dir", str(tmp_path / "r")], capture_output=True, text=True)
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "gpu-nope" in r.stderr
 

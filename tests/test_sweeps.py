@@ -64,7 +64,8 @@ def test_inline_sweep_submits_only_what_is_missing(tmp_path, shared_cache):
     assert [r["state"] for r in sweeps.status(str(p), paths)] == ["done", "done"]
     assert sweeps.submit(str(p), paths)["to_submit"] == 0
     import pandas as pd
-    assert len(pd.read_parquet(sweeps.collect(str(p), paths).with_suffix(".parquet"))) == 2
+    from scaling.app.sweep import collect
+    assert len(pd.read_parquet(collect(str(p), paths).with_suffix(".parquet"))) == 2
 
 
 def test_profile_validation(tmp_path):
@@ -82,8 +83,17 @@ def test_profile_validation(tmp_path):
     params = prof.submitit_parameters()
     assert params["slurm_partition"] == "gpu" and params["gpus_per_node"] == 4 and params["tasks_per_node"] == 4
     assert params["slurm_setup"][0].startswith("module load")
-    # what sbatch receives, rendered by submitit itself from our executor: GPUs asked for three ways
+    p.write_text("gres: gpu:4\ngpus_per_node: 4\n")
+    with pytest.raises(ConfigError, match="set one of gpus_per_node, gpus_per_task and gres"):
+        load_profile(p)
+
+
+@pytest.mark.integration   # submitit renders sbatch only where `srun` is on PATH (the local SLURM of CI)
+def test_sbatch_asks_for_gpus_three_ways(tmp_path):
+    """What sbatch receives, rendered by submitit itself from our executor."""
     from sweeps.executors.submitit_backend import SubmititExecutor
+    from sweeps.profile import load_profile
+    p = tmp_path / "p.yaml"
 
     def sbatch(text: str) -> str:
         p.write_text(text)
@@ -94,9 +104,6 @@ def test_profile_validation(tmp_path):
     assert "#SBATCH --gpus-per-task=1" in sbatch("gpus_per_task: 1\ntasks_per_node: 4\n")
     s = sbatch("gres: gpu:h100:4\ntasks_per_node: 4\n")
     assert "#SBATCH --gres=gpu:h100:4" in s and "#SBATCH --ntasks-per-node=4" in s
-    p.write_text("gres: gpu:4\ngpus_per_node: 4\n")
-    with pytest.raises(ConfigError, match="set one of gpus_per_node, gpus_per_task and gres"):
-        load_profile(p)
 
 
 def test_run_left_running_by_a_dead_process_is_resubmitted(tmp_path):

@@ -109,13 +109,13 @@ def test_report_carries_the_noise(tmp_path, capsys):
     md = write_report(rising, tmp_path / "rep2", n_boot=200).read_text()
     assert "| R0 | not identified" in md
 
-    from scaling.cli import main
+    from scaling.app import main
     main(["suggest", str(rising), "--sims", "2", "--n-boot", "60"])
     out = capsys.readouterr().out
     assert "recommender: ceiling R0" in out and "(not identified" in out
     first = out.splitlines()[[i for i, line in enumerate(out.splitlines()) if line.strip().startswith("1.")][0]]
     assert "one run at a larger size" in first and "still rising" in out
-    assert "gr-scaling run --config" in out and "model.preset=" in out
+    assert "gr-scaling run --from" in out and "model.preset=" in out
 
 
 @pytest.mark.integration

@@ -12,9 +12,9 @@ from sweeps.executors.submitit_backend import SubmititExecutor
 NAMES = ("inline", "local", "slurm")
 
 
-def make_executor(name: str, folder: Path, profile=None) -> Executor:
+def make_executor(name: str, folder: Path, profile=None, progress: bool = False, desc: str = "runs") -> Executor:
     if name == "inline":
-        return InlineExecutor()
+        return InlineExecutor(progress, desc)
     if name in ("local", "slurm"):
         return SubmititExecutor(name, folder, profile)
     raise ConfigError(f"executor '{name}' is unknown; choose one of {', '.join(NAMES)}")

@@ -2,7 +2,7 @@
 
 1. runs `sweeps/grids/quick.yaml` (SID-GR recommender / encoder / tokenizer ladders; LLM-as-RS with
    both offline LLMs + the ID-only probe) on Amazon Beauty's dense core with offline models —
-   in this process one run at a time (default; live progress bars), or through submitit
+   through `sweeps`: in this process one run at a time (default; live progress bars), or through submitit
    (`--executor local|slurm --profile ...`);
 2. fits the laws with bootstrap intervals, finds saturation points, compares the paradigms;
 3. writes the report (markdown + HTML + figures) and prints a summary table.
@@ -17,41 +17,29 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from scaling.app.common import add_paths
 from scaling.data import load_dataset
 from scaling.record import read_json, read_status
-from scaling.run import run, run_dir_for
+from scaling.run import run_dir_for
 
-GRIDS = Path(__file__).resolve().parents[1] / "sweeps" / "grids"
-
-
-def _run_all_inline(grid, runs_dir, cache_dir, data_dir) -> None:
-    todo = [c for c in grid.runs if read_status(run_dir_for(c, runs_dir)) != "done"]
-    bar = tqdm(total=len(grid.runs), initial=len(grid.runs) - len(todo), desc="quickstart: runs", unit="run")
-    for cfg in todo:
-        what = cfg.llm.name if cfg.paradigm == "llmrs" else f"{cfg.model.preset}/{cfg.encoder.name}"
-        bar.set_postfix_str(f"{cfg.paradigm} {what}")
-        try:
-            run(cfg, runs_dir, cache_dir, data_dir, progress=True, log=tqdm.write)
-        except Exception as e:  # noqa: BLE001 - recorded in the run dir; the study goes on without it
-            tqdm.write(f"run failed ({type(e).__name__}: {e}); see {run_dir_for(cfg, runs_dir)}/error.txt")
-        bar.update(1)
-    bar.close()
+GRIDS = Path(__file__).resolve().parents[2] / "sweeps" / "grids"
 
 
-def _run_all_submitit(grid_path, runs_dir, cache_dir, data_dir, executor, profile) -> None:
+def _run_all(grid_path: Path, runs_dir, cache_dir, data_dir, executor: str, profile) -> None:
+    """Every run of the grid through `sweeps` — in this process with live bars (inline), or through submitit,
+    polled with a bar until none is pending or running."""
     import sweeps
 
     paths = sweeps.Paths(runs_dir, cache_dir, data_dir)
-    sweeps.submit(str(grid_path), paths, executor=executor, profile=profile, log=tqdm.write)
-    total = len(sweeps.status(str(grid_path), paths))
-    bar = tqdm(total=total, desc=f"quickstart: runs ({executor})", unit="run")
-    while True:
-        rows = sweeps.status(str(grid_path), paths)
+    sweeps.submit(str(grid_path), paths, executor=executor, profile=profile, log=tqdm.write, progress=True)
+    if executor == "inline":
+        return
+    bar = tqdm(total=len(sweeps.status(str(grid_path), paths)), desc=f"quickstart: runs ({executor})", unit="run")
+
+    def show(rows):
         bar.n = sum(r["state"] in ("done", "failed") for r in rows)
         bar.refresh()
-        if not any(r["state"] in ("pending", "running") for r in rows):
-            break
-        time.sleep(5)
+    sweeps.wait(str(grid_path), paths, timeout_s=float("inf"), poll_s=5, on_poll=show)
     bar.close()
 
 
@@ -87,17 +75,14 @@ def quickstart(runs_dir: str, cache_dir: str | None, data_dir: str | None, reduc
                executor: str = "inline", profile: str | None = None, report_dir: str | None = None,
                n_boot: int = 1000) -> Path:
     from analysis.report import write_report
-    from sweeps.grid import load_grid
+    from sweeps.launcher import open_grid, Paths
 
     t0 = time.time()
     load_dataset("beauty", data_dir)          # data missing -> one line naming where it looked and --data-dir
     grid_path = GRIDS / ("quick-ci.yaml" if reduced else "quick.yaml")
-    grid = load_grid(grid_path)
+    grid, _ = open_grid(str(grid_path), Paths(runs_dir, cache_dir, data_dir), profile)
     print(f"quickstart: {len(grid.runs)} runs of {grid_path.name} -> {runs_dir}")
-    if executor == "inline":
-        _run_all_inline(grid, runs_dir, cache_dir, data_dir)
-    else:
-        _run_all_submitit(grid_path, runs_dir, cache_dir, data_dir, executor, profile)
+    _run_all(grid_path, runs_dir, cache_dir, data_dir, executor, profile)
     failed = [run_dir_for(c, runs_dir) for c in grid.runs if read_status(run_dir_for(c, runs_dir)) != "done"]
     with tqdm(total=1, desc="quickstart: fit laws + report", unit="step") as bar:
         report = write_report(runs_dir, report_dir or Path(runs_dir) / "report", n_boot=n_boot)
@@ -115,3 +100,19 @@ def quickstart(runs_dir: str, cache_dir: str | None, data_dir: str | None, reduc
         print(f"{len(failed)} runs did not finish (see error.txt in each): {', '.join(p.name for p in failed)}")
     print(f"quickstart finished in {time.time() - t0:.0f} s; report: {report} (and report.html beside it)")
     return report
+
+
+def command(args) -> None:
+    quickstart(args.runs_dir, args.cache_dir, args.data_dir, reduced=args.reduced, executor=args.executor,
+               profile=args.profile, report_dir=args.report_dir)
+
+
+def register(sub) -> None:
+    q = sub.add_parser("quickstart", help="a small real scaling study on this machine")
+    q.add_argument("--reduced", action="store_true", help="smaller grid (what CI runs)")
+    q.add_argument("--executor", default="inline", choices=["inline", "local", "slurm"],
+                   help="inline: this process, one run at a time (default); local/slurm: through submitit")
+    q.add_argument("--profile", default=None, help="cluster profile for --executor slurm (slurm/profiles/*.yaml)")
+    q.add_argument("--report-dir", default=None, help="where the report goes (default: RUNS_DIR/report)")
+    add_paths(q, runs="results/quickstart")
+    q.set_defaults(fn=command)
