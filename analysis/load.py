@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.errors import AnalysisError
+from scaling.record import STATUS_DONE, read_status_line
 
 
 def _flatten(d: dict, prefix: str = "") -> dict:
@@ -29,7 +30,7 @@ def _read_record(d: Path, status: str) -> dict:
     for name, prefix in RECORD_FILES:
         f = d / f"{name}.json"
         if not f.is_file():
-            if name in REQUIRED and status == "done":
+            if name in REQUIRED and status == STATUS_DONE:
                 raise ValueError(f"{f}: missing")
             continue
         try:
@@ -85,10 +86,10 @@ def load_runs(path: str | Path, include_unfinished: bool = False, warn=None) -> 
     for status_file in sorted(root.rglob("status")):
         d = status_file.parent
         try:
-            status = status_file.read_bytes().decode("utf-8").split("\n", 1)[0].strip()
-        except (OSError, UnicodeDecodeError):
+            status = read_status_line(d)[0]
+        except OSError:
             status = "?"
-        if status != "done" and not include_unfinished:
+        if status != STATUS_DONE and not include_unfinished:
             continue
         try:
             rows.append(_read_record(d, status))

@@ -15,6 +15,8 @@ from typing import Callable
 import numpy as np
 from filelock import FileLock
 
+from scaling.record.atomic import atomic_save_npz
+
 
 def default_cache_dir() -> Path:
     return Path(os.environ.get("GR_SCALING_CACHE", Path.home() / ".cache" / "gr-scaling"))
@@ -23,23 +25,6 @@ def default_cache_dir() -> Path:
 def content_key(obj) -> str:
     blob = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def atomic_save_npz(path: Path, **arrays) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}.npz")
-    np.savez(tmp, **arrays)
-    os.replace(tmp, path)
 
 
 class ArtifactCache:

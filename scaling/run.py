@@ -10,16 +10,13 @@ import traceback
 from pathlib import Path
 
 from scaling.cache import ArtifactCache
-from scaling.config import RunConfig, config_hash
+from scaling.config import RunConfig
 from scaling.errors import GRError
+from scaling.environment import environment
 from scaling.precision import warn_emulated
-from scaling.record import (STATUS_DONE, STATUS_FAILED, STATUS_RUNNING, environment, log_event, read_status,
-                            running_elsewhere, write_json, write_outcomes, write_status)
+from scaling.record import (STATUS_DONE, STATUS_FAILED, STATUS_RUNNING, atomic_write_bytes, log_event, read_status,
+                            run_dir_for, running_elsewhere, write_json, write_outcomes, write_status)
 from scaling.train import Dist
-
-
-def run_dir_for(cfg: RunConfig, runs_dir: str | Path) -> Path:
-    return Path(runs_dir) / f"{cfg.paradigm}-{config_hash(cfg)}"
 
 
 def run(cfg: RunConfig, runs_dir: str | Path = "runs", cache_dir: str | Path | None = None,
@@ -54,7 +51,7 @@ def run(cfg: RunConfig, runs_dir: str | Path = "runs", cache_dir: str | Path | N
     except BaseException as e:
         if dist.is_main:
             reason = str(e) if isinstance(e, GRError) else f"{type(e).__name__}: {e}"
-            (out / "error.txt").write_text(traceback.format_exc())
+            atomic_write_bytes(out / "error.txt", traceback.format_exc().encode())
             write_status(out, STATUS_FAILED, reason.splitlines()[0] if reason else type(e).__name__)
             log_event(out, "failed")
         raise

@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 
 from scaling.config import TrainConfig
 from scaling.errors import ConfigError
-from scaling.record import write_json
+from scaling.record import atomic_torch_save, write_json
 
 
 def resolve_device(want: str, local_rank: int = 0) -> str:
@@ -88,12 +88,6 @@ class TrainState:
     @property
     def tokens_per_s(self) -> float:
         return self.tokens_seen / self.train_seconds if self.train_seconds else 0.0
-
-
-def _atomic_torch_save(obj, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
 
 
 def trainable_state(model: torch.nn.Module) -> dict:
@@ -176,7 +170,7 @@ class _TorchEngine:
 
     def save(self, ckpt_dir: Path, state: dict) -> None:
         if self.dist.is_main:
-            _atomic_torch_save({"model": trainable_state(self.model), "opt": self.opt.state_dict(),
+            atomic_torch_save({"model": trainable_state(self.model), "opt": self.opt.state_dict(),
                                 "sched": self.sched.state_dict(), "state": state, "rng": rng_state()},
                                ckpt_dir / "last.pt")
 
@@ -227,7 +221,7 @@ class _DeepSpeedEngine:
         self.engine.save_checkpoint(str(ckpt_dir / "deepspeed"), tag="last",
                                     client_state={"state": state, "rng": rng_state()})
         if self.dist.is_main:   # the marker resume looks for, written after every rank has saved
-            _atomic_torch_save({"tag": "last"}, ckpt_dir / "last.pt")
+            atomic_torch_save({"tag": "last"}, ckpt_dir / "last.pt")
 
     def load(self, ckpt_dir: Path) -> dict | None:
         if not (ckpt_dir / "last.pt").is_file():
@@ -247,15 +241,6 @@ def progress_summary(state: TrainState, cfg: TrainConfig, metric: str, total: in
             "best": state.best_metric if state.curve else None, "best_step": state.best_step,
             "bad_evals": state.bad_evals, "patience": cfg.patience, "stopped_early": state.stopped_early,
             "examples_per_s": state.examples_per_s, "eta_s": eta, "time": time.time(), "curve": state.curve}
-
-
-def progress_line(p: dict) -> str:
-    """progress.json as one line: `step 1500 (epoch 1), best ndcg@10 0.0180 @1500, 0/5 bad, 944 ex/s`."""
-    limit = f"/{p['max_steps']}" if p.get("max_steps") else ""
-    best = f"best {p['metric']} {p['best']:.4f} @{p['best_step']}" if p.get("best") is not None else "not validated yet"
-    eta = f", ETA {p['eta_s'] / 60:.0f} min" if p.get("eta_s") is not None else ""
-    return (f"step {p['step']}{limit} (epoch {p['epoch']}), {best}, {p['bad_evals']}/{p['patience']} bad, "
-            f"{p['examples_per_s']:.0f} ex/s{eta}")
 
 
 def train(model: torch.nn.Module, cfg: TrainConfig, *, make_batches: Callable[[int], list],
@@ -308,7 +293,7 @@ def train(model: torch.nn.Module, cfg: TrainConfig, *, make_batches: Callable[[i
             state.best_per_user = {k: v.tolist() for k, v in per_user.items()} if per_user else {}
             with full_weights(model):
                 if dist.is_main:
-                    _atomic_torch_save(trainable_state(model), best)
+                    atomic_torch_save(trainable_state(model), best)
         else:
             state.bad_evals += 1
         return m

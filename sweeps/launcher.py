@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scaling.config import RunConfig, config_hash
-from scaling.record import orphaned, read_json, write_json
-from scaling.run import run_dir_for
-from scaling.train import progress_line
+from scaling.record import STATUS_DONE, STATUS_FAILED, STATUS_RUNNING, orphaned, read_json, read_progress, \
+    read_status_line, run_dir_for, write_json
 from sweeps.executors import make_executor
 from sweeps.executors.base import ACTIVE
 from sweeps.grid import Grid, grid_name, load_grid
@@ -56,23 +55,6 @@ def _executor(rec: dict, paths: Paths, executor: str | None = None, profile: str
     return ex
 
 
-def _run_status(cfg: RunConfig, paths: Paths) -> tuple[str | None, str]:
-    f = run_dir_for(cfg, paths.runs_dir) / "status"
-    if not f.is_file():
-        return None, ""
-    lines = f.read_text().split("\n")
-    return lines[0].strip(), (lines[1].strip() if len(lines) > 1 else "")
-
-
-def _progress(cfg: RunConfig, paths: Paths) -> str:
-    """A running run's last checkpoint, as one line ('' before its first validation)."""
-    f = run_dir_for(cfg, paths.runs_dir) / "ckpt" / "progress.json"
-    try:
-        return progress_line(json.loads(f.read_text()))
-    except (OSError, ValueError, KeyError):   # not written yet, or from an older version
-        return ""
-
-
 def status(grid_path: str, paths: Paths) -> list[dict]:
     """One row per run: run_id, state (done / running / pending / failed / missing), reason, log."""
     return _status(*open_grid(grid_path, paths), paths)
@@ -85,28 +67,28 @@ def _status(grid: Grid, rec: dict, paths: Paths) -> list[dict]:
     rows = []
     for cfg in grid.runs:
         h = config_hash(cfg)
-        run_state, reason = _run_status(cfg, paths)
+        run_state, reason = read_status_line(run_dir_for(cfg, paths.runs_dir))
         jid = jobs.get(h)
         job_state = live.get(jid, "") if jid else ""
-        if run_state == "done":
+        if run_state == STATUS_DONE:
             state = "done"
         elif job_state in ACTIVE - {"UNKNOWN"}:
-            state = "running" if run_state == "running" or job_state == "RUNNING" else "pending"
-        elif run_state == "failed":
+            state = "running" if run_state == STATUS_RUNNING or job_state == "RUNNING" else "pending"
+        elif run_state == STATUS_FAILED:
             state = "failed"
         elif jid and job_state and job_state not in ACTIVE:
             state, reason = "failed", reason or f"job {jid} ended {job_state} without finishing the run"
-        elif run_state == "running" and not jid:
+        elif run_state == STATUS_RUNNING and not jid:
             # no job recorded (e.g. an inline sweep killed mid-way): running only if its process lives
             gone = orphaned(run_dir_for(cfg, paths.runs_dir))
             state, reason = ("failed", gone) if gone else ("running", reason)
-        elif run_state == "running":
+        elif run_state == STATUS_RUNNING:
             state = "running" if job_state == "UNKNOWN" else "failed"
         else:
             state = "pending" if jid and job_state in ACTIVE else "missing"
         rows.append({"run_id": run_dir_for(cfg, paths.runs_dir).name, "state": state, "reason": reason,
                      "job_id": jid or "", "job_state": job_state, "log": ex.log_path(jid) if jid else "",
-                     "progress": _progress(cfg, paths) if state == "running" else ""})
+                     "progress": read_progress(run_dir_for(cfg, paths.runs_dir)) if state == "running" else ""})
     return rows
 
 

@@ -63,7 +63,7 @@ def test_early_stop_and_best_weights(tmp_path):
 def test_progress_file_follows_the_checkpoints(tmp_path):
     import json
 
-    from scaling.train import progress_line
+    from scaling.record import progress_line
 
     model, x, y = _setup()
     scores = iter([0.1, 0.5, 0.2])

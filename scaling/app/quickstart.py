@@ -19,8 +19,7 @@ from tqdm.auto import tqdm
 
 from scaling.app.common import add_paths
 from scaling.data import load_dataset
-from scaling.record import read_json, read_status
-from scaling.run import run_dir_for
+from scaling.record import read_json, read_status, run_dir_for
 
 GRIDS = Path(__file__).resolve().parents[2] / "sweeps" / "grids"
 

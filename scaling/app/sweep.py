@@ -10,7 +10,7 @@ from scaling.app.common import add_paths
 def collect(grid_path: str, paths, out: str | None = None) -> Path:
     """One results table (CSV and Parquet) of the grid's finished runs: config axes, params, metrics."""
     from analysis.load import load_runs
-    from scaling.run import run_dir_for
+    from scaling.record import run_dir_for
     from sweeps.launcher import open_grid
 
     grid, _ = open_grid(grid_path, paths)
