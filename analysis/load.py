@@ -156,7 +156,6 @@ def without_probes(df: pd.DataFrame) -> pd.DataFrame:
 
 def run_label(row) -> str:
     """What distinguishes a run in a results table, by paradigm (a row of `load_runs`)."""
-    if row.get("paradigm") == "llmrs":
-        return f"{row['llm.name']} {row['llm.finetune']} r={row['llm.lora_r']} probe={row['llm.probe']}"
-    return (f"{row['model.preset']} {row['encoder.name']} {row['tokenizer.kind']} "
-            f"{row['tokenizer.levels']}x{row['tokenizer.width']}")
+    from scaling.paradigms import label
+
+    return label(row)

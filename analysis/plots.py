@@ -1,17 +1,16 @@
 """matplotlib figures: metric vs size (log x) with the fitted curve, its 95% band and the saturation
-marker; both paradigms on one axis; residuals. Saved as PNG and PDF."""
+marker; both paradigms on one axis; residuals. Each function returns its `Figure` (a notebook shows it inline) and,
+given a path, also saves it as PNG and PDF. Figures are made without pyplot, so importing this module leaves the
+matplotlib backend as the user has it (Jupyter's inline one included)."""
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from analysis.bootstrap import Bootstrap  # noqa: E402
-from analysis.saturation import Saturation  # noqa: E402
+from analysis.bootstrap import Bootstrap
+from analysis.saturation import Saturation
 
 
 def _band(boot: Bootstrap, grid: np.ndarray, level: float = 0.95):
@@ -58,20 +57,26 @@ def _set_ylim(ax, ranges: list[tuple[float, float]]) -> None:
     ax.set_ylim(lo - pad, hi + pad)
 
 
-def save(fig, path: str | Path) -> list[Path]:
+def save(fig: Figure, path: str | Path) -> list[Path]:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     out = [path.with_suffix(".png"), path.with_suffix(".pdf")]
     for p in out:
         fig.savefig(p, dpi=140, bbox_inches="tight")
-    plt.close(fig)
     return out
 
 
-def plot_scaling(curves: list[dict], xlabel: str, ylabel: str, title: str, path: str | Path) -> list[Path]:
+def _done(fig: Figure, path: str | Path | None) -> Figure:
+    if path is not None:
+        save(fig, path)
+    return fig
+
+
+def plot_scaling(curves: list[dict], xlabel: str, ylabel: str, title: str, path: str | Path | None = None) -> Figure:
     """curves: dicts with n, y, boot, label, optional sat. One panel for the curves, one for residuals."""
     colors = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple"]
-    fig, (ax, res) = plt.subplots(2, 1, figsize=(6.4, 6.0), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    fig = Figure(figsize=(6.4, 6.0))
+    ax, res = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1]})
     ranges = []
     for c, color in zip(curves, colors):
         ranges.append(plot_curve(ax, c["n"], c["y"], c["boot"], c["label"], color, c.get("sat"),
@@ -87,16 +92,17 @@ def plot_scaling(curves: list[dict], xlabel: str, ylabel: str, title: str, path:
     res.set_xlabel(xlabel)
     res.set_ylabel("residual")
     res.grid(alpha=0.3, which="both")
-    return save(fig, path)
+    return _done(fig, path)
 
 
 def plot_runs(labels: list[str], paradigms: list[str], values: list[float], baselines: list[float] | None,
-              metric: str, path: str | Path, lo=None, hi=None) -> list[Path]:
+              metric: str, path: str | Path | None = None, lo=None, hi=None) -> Figure:
     """Every run as a bar (grouped by paradigm, as given) with its own most-popular baseline (a black tick:
     runs may be scored on different users): what a study shows before any law is fitted, and all it can
     show where a ladder is too short to fit."""
     colors = {"sidgr": "tab:blue", "llmrs": "tab:orange"}
-    fig, ax = plt.subplots(figsize=(6.4, 0.32 * len(labels) + 1.2))
+    fig = Figure(figsize=(6.4, 0.32 * len(labels) + 1.2))
+    ax = fig.subplots()
     ys = np.arange(len(labels))[::-1]
     ax.barh(ys, values, color=[colors.get(p, "tab:gray") for p in paradigms])
     if lo is not None and hi is not None:   # each run's 95% interval over its evaluation users
@@ -113,15 +119,16 @@ def plot_runs(labels: list[str], paradigms: list[str], values: list[float], base
     ax.set_xlabel(metric)
     ax.set_title("every run")
     ax.grid(alpha=0.3, axis="x")
-    return save(fig, path)
+    return _done(fig, path)
 
 
-def plot_frontier(df, cost: str, quality: str, fronts: list, xlabel: str, path: str | Path) -> list[Path]:
+def plot_frontier(df, cost: str, quality: str, fronts: list, xlabel: str, path: str | Path | None = None) -> Figure:
     """Every run's quality against a cost (log x), each paradigm's Pareto frontier as a step line; error bars
     from the per-run intervals over users where the records have them."""
     colors = {"sidgr": "tab:blue", "llmrs": "tab:orange"}
     names = {"sidgr": "SID-GR", "llmrs": "LLM-as-RS"}
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    fig = Figure(figsize=(6.4, 4.4))
+    ax = fig.subplots()
     for f in fronts:
         g = df[(df["paradigm"] == f.paradigm) & np.isfinite(df[cost].astype(float))]
         if f.device_kind != "any":
@@ -142,4 +149,4 @@ def plot_frontier(df, cost: str, quality: str, fronts: list, xlabel: str, path: 
     ax.set_title(f"{quality} vs {xlabel}")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=7, loc="best")
-    return save(fig, path)
+    return _done(fig, path)

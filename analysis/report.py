@@ -1,7 +1,6 @@
 """The study report: Markdown (and HTML) with the figures, fitted laws and their intervals."""
 from __future__ import annotations
 
-import html
 import json
 from pathlib import Path
 
@@ -255,25 +254,11 @@ def _markdown_table(df: pd.DataFrame) -> str:
 
 
 def _html(md: str) -> str:
-    """Minimal Markdown -> HTML (headings, images, tables, paragraphs) so the report opens in a browser
-    without another dependency."""
-    out, table = [], []
-    for line in md.splitlines() + [""]:
-        if line.startswith("|"):
-            if not set(line) <= set("|-"):
-                table.append("<tr>" + "".join(f"<td>{html.escape(c.strip())}</td>" for c in line.strip("|").split("|")) + "</tr>")
-            continue
-        if table:
-            out.append("<table border=1 cellpadding=3>" + "".join(table) + "</table>")
-            table = []
-        if line.startswith("#"):
-            level = len(line) - len(line.lstrip("#"))
-            out.append(f"<h{level}>{html.escape(line.lstrip('# '))}</h{level}>")
-        elif line.startswith("!["):
-            src = line[line.index("(") + 1:-1]
-            out.append(f'<img src="{html.escape(src)}" width="560">')
-        elif line.startswith("- "):
-            out.append(f"<li>{html.escape(line[2:])}</li>")
-        elif line:
-            out.append(f"<p>{html.escape(line)}</p>")
-    return "<html><body style='font-family:sans-serif;max-width:900px'>" + "\n".join(out) + "</body></html>"
+    """The report's Markdown as an HTML page (python-markdown with its tables extension: inline code, bold, lists
+    and tables render as they do on a Markdown viewer)."""
+    import markdown
+
+    body = markdown.markdown(md, extensions=["tables"])
+    return ("<html><head><meta charset='utf-8'><style>body{font-family:sans-serif;max-width:900px} "
+            "table{border-collapse:collapse} td,th{border:1px solid #999;padding:3px} img{width:560px}</style>"
+            "</head><body>" + body + "</body></html>")

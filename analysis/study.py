@@ -15,16 +15,12 @@ from analysis.fit import Fit, fit_arrays
 from analysis.outcomes import fit_with_user_noise, per_user, read_outcomes
 from analysis.saturation import (Comparison, Extrapolation, Saturation, compare, extrapolation_check, saturation,
                                  unidentified)
+from scaling.paradigms import axes as paradigm_axes
 
 # axis name -> (paradigm, size column, prefix of the config keys that define the size). Every other
 # config key must be equal within a curve: e.g. LLM-as-RS probes, full vs LoRA, dtype split the llm axis.
-AXES = {
-    "recommender": ("sidgr", "n_rs_non_embedding", "model."),
-    "encoder": ("sidgr", "n_llm", "encoder."),
-    "tokenizer": ("sidgr", "n_qt", "tokenizer."),
-    "llm": ("llmrs", "n_llm", "llm.name"),
-    "lora": ("llmrs", "n_trainable", "llm.lora_"),
-}
+# The axes are each paradigm's (scaling.paradigms).
+AXES = {axis: (paradigm, ax.column, ax.defines) for axis, (paradigm, ax) in paradigm_axes().items()}
 
 # Hyperparameters a ladder may tune per size (scaling.sidgr.presets.lr_rule, or a learning-rate sweep at some
 # sizes): they do not split a curve. Where one size has runs at several values, that size's point is the value

@@ -26,13 +26,11 @@ PLOTS = [
 curves = []
 for metric in ("test/recall@10", "test/ndcg@10"):
     c = analysis.fit_curve(df, "recommender", metric=metric, n_boot=500)
-    files = plot_scaling([{"n": c.n, "y": c.y, "boot": c.boot, "label": "SID-GR", "sat": c.sat}],
-                         "recommender non-embedding parameters", metric, f"{metric} vs recommender size",
-                         FIGURES / f"recommender_{metric.split('/')[1].replace('@', '')}")
-    curves.append(c)
-    print(metric, "->", [str(f) for f in files])"""),
-    new_code_cell("""from IPython.display import Image
-Image(filename=str(FIGURES / "recommender_recall10.png"))"""),
+    fig = plot_scaling([{"n": c.n, "y": c.y, "boot": c.boot, "label": "SID-GR", "sat": c.sat}],
+                       "recommender non-embedding parameters", metric, f"{metric} vs recommender size",
+                       FIGURES / f"recommender_{metric.split('/')[1].replace('@', '')}")   # also saved as PNG + PDF
+    curves.append((c, fig))"""),
+    new_code_cell("""curves[0][1]   # a Figure shows inline"""),
 ]
 
 FITS = [
@@ -64,7 +62,7 @@ for f in fr:
     print(f"{f.paradigm}: frontier runs {f.runs['run_id'].tolist()}; best within {budget:.3g} training FLOPs: "
           f"{best['run_id']} (test/recall@10 {best['test/recall@10']:.4f})")
 if fr:
-    print(plot_frontier(t, "train_flops_total", "test/recall@10", fr, "training compute (FLOPs)", FIGURES / "frontier"))"""),
+    plot_frontier(t, "train_flops_total", "test/recall@10", fr, "training compute (FLOPs)", FIGURES / "frontier")"""),
     new_code_cell("""from analysis.report import write_report
 print(write_report(RESULTS, FIGURES / "report", n_boot=300))"""),
 ]

@@ -17,6 +17,7 @@ import yaml
 
 from scaling import precision
 from scaling.errors import ConfigError
+from scaling.paradigms import PARADIGMS
 
 
 @dataclass(frozen=True)
@@ -38,8 +39,8 @@ class DataConfig:
 class EncoderConfig:
     name: str = "minilm"           # offline alias (see scaling.offline_models) or any Hugging Face id
     pooling: str = "mean"          # mean | cls
-    max_length: int = 128
-    batch_size: int = 64
+    max_length: int = 128          # tokens of item text the encoder reads
+    batch_size: int = 64           # items embedded at once (8x on a GPU)
 
 
 @dataclass(frozen=True)
@@ -114,8 +115,8 @@ class EvalConfig:
 
 @dataclass(frozen=True)
 class RunConfig:
-    paradigm: str = "sidgr"
-    seed: int = 0
+    paradigm: str = "sidgr"       # sidgr (semantic IDs + a small transformer) | llmrs (an LLM generating titles)
+    seed: int = 0                  # model initialisation, batch order and dropout (not the user subset: data.subset_seed)
     data: DataConfig = field(default_factory=DataConfig)
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
     tokenizer: TokenizerConfig = field(default_factory=TokenizerConfig)
@@ -129,7 +130,7 @@ class RunConfig:
 
 
 CHOICES = {
-    "paradigm": ("sidgr", "llmrs"),
+    "paradigm": tuple(PARADIGMS),
     "llm.finetune": ("lora", "full"),
     "llm.prompt": ("plain", "chat"),
     "llm.probe": ("none", "id_only", "shuffled", "popular"),
@@ -295,15 +296,10 @@ def deep_merge(base: dict, over: dict) -> dict:
     return out
 
 
-# Defaults a paradigm sets over the dataclass defaults (the shared sections serve both paradigms). SID-GR (issue #14,
-# measured on full Beauty: README's fidelity table) trains on every contiguous sub-sequence, GRID's augmentation,
-# and validates on a fixed sample of 2,000 users (~16 s a validation on one CPU thread, so checkpoints can be picked
-# every 500 steps). LLM-as-RS keeps the dataclass values: one prefix per end, and every user (an LLM decodes ~1 user/s
-# on a CPU; its grids set their own sample). `load` and `from_dict` apply them; a bare `RunConfig()` does not.
-# Both paradigms load with precision `auto` (issue #30): bf16 only where the device computes it natively, resolved
-# in `from_dict` before the id is computed (scaling.precision).
-PARADIGM_DEFAULTS = {"sidgr": {"data": {"augment": "all"}, "eval": {"valid_users": 2000}, "train": {"autocast": "auto"}},
-                     "llmrs": {"train": {"autocast": "auto"}, "llm": {"dtype": "auto"}}}
+# Defaults a paradigm sets over the dataclass defaults (the shared sections serve both paradigms): each paradigm's
+# entry in scaling.paradigms says them (SID-GR: GRID's augmentation and a 2,000-user validation sample, issue #14;
+# both: precision `auto`, issue #30). `load` and `from_dict` apply them; a bare `RunConfig()` does not.
+PARADIGM_DEFAULTS = {name: p.defaults for name, p in PARADIGMS.items()}
 
 
 def from_dict(values: dict, where: str = "config", bf16: bool | None = None, record: bool = False) -> RunConfig:
@@ -358,10 +354,9 @@ def load(path: str | Path | None = None, overrides: list[str] | None = None, bf1
     return from_dict(values, where, bf16)
 
 
-# Config sections each paradigm reads; the hash covers only these, so adding a section for another
-# paradigm does not rename existing runs.
-PARADIGM_SECTIONS = {"sidgr": ("paradigm", "seed", "data", "encoder", "tokenizer", "model", "train", "eval"),
-                     "llmrs": ("paradigm", "seed", "data", "llm", "train", "eval")}
+# Config sections each paradigm reads (scaling.paradigms); the hash covers only these, so adding a section for
+# another paradigm does not rename existing runs.
+PARADIGM_SECTIONS = {name: p.sections for name, p in PARADIGMS.items()}
 
 
 # Keys added after run directories existed: hashed only when set off the value runs had before the key existed, so

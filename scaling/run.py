@@ -12,6 +12,7 @@ from pathlib import Path
 from scaling.cache import ArtifactCache
 from scaling.config import RunConfig
 from scaling.errors import GRError
+from scaling.paradigms import get as get_paradigm
 from scaling.environment import environment
 from scaling.precision import warn_emulated
 from scaling.record import (STATUS_DONE, STATUS_FAILED, STATUS_RUNNING, atomic_write_bytes, log_event, read_status,
@@ -39,13 +40,9 @@ def run(cfg: RunConfig, runs_dir: str | Path = "runs", cache_dir: str | Path | N
         log_event(out, "start")
     t0 = time.time()
     try:
-        if cfg.paradigm == "llmrs":
-            from scaling.llmrs.pipeline import build_llmrs as build
-        else:
-            from scaling.sidgr.pipeline import build_sidgr as build
         from scaling.skeleton import train_and_record
 
-        bundle = build(cfg, ArtifactCache(cache_dir), str(data_dir) if data_dir else None,
+        bundle = get_paradigm(cfg.paradigm).build(cfg, ArtifactCache(cache_dir), str(data_dir) if data_dir else None,
                        log=log if dist.is_main else (lambda *_: None), device=dist.device, progress=progress)
         result = train_and_record(cfg, bundle, out, dist, progress)
     except BaseException as e:

@@ -146,30 +146,21 @@ def cancel(grid_path: str, paths: Paths) -> int:
 
 
 def estimate(runs: list[RunConfig]) -> dict:
-    """Rough training compute: the run record's per-example FLOPs estimate (scaling.params) with
-    models built on the meta device (no memory) and ~10 history items of L+1 tokens per example."""
-    import torch
+    """Rough training compute of the runs, from each paradigm's estimate before a run (scaling.paradigms); runs
+    with none (epoch-bounded SID-GR, LLM-as-RS whose FLOPs/example need the model's config: in params.json once
+    run) are counted in the note."""
+    from scaling.paradigms import get
 
-    from scaling.params import train_flops_per_example
-    from scaling.sidgr.model import TokenLayout, build_model
-
-    total, unbounded, llm = 0.0, 0, 0
+    total, missing = 0.0, {}
     for c in runs:
-        if c.paradigm == "llmrs":
-            # Counting an LLM's FLOPs needs its config, which for an offline GGUF alias means a
-            # dequantization; the run record has the real figure (params.json) once it has run.
-            llm += 1
-            continue
-        with torch.device("meta"):
-            m = build_model(c.model, TokenLayout([c.tokenizer.width] * c.tokenizer.levels + [8], c.model.n_user_buckets))
-        sid_len = c.tokenizer.levels + 1
-        if c.train.max_steps:
-            total += train_flops_per_example(m, 10 * sid_len, sid_len) * c.train.max_steps * c.train.batch_size
+        f = get(c.paradigm).train_flops(c)
+        if f is None:
+            missing[get(c.paradigm).title] = missing.get(get(c.paradigm).title, 0) + 1
         else:
-            unbounded += 1
-    note = "SID-GR runs bounded by max_steps" + (f"; {unbounded} epoch-bounded runs not counted" if unbounded else "")
-    if llm:
-        note += f"; {llm} LLM-as-RS runs not counted (their FLOPs/example are in each run's params.json)"
+            total += f
+    note = "runs bounded by train.max_steps" + "".join(
+        f"; {n} {title} runs not counted (epoch-bounded, or FLOPs known only once run: params.json)"
+        for title, n in missing.items())
     return {"train_pflop": total / 1e15, "note": note}
 
 

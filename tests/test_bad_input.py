@@ -102,7 +102,10 @@ def test_fit_and_report_from_a_minimal_table(tmp_path, capsys):
     out = capsys.readouterr().out
     assert out.startswith("typed") and "R0=0.0" in out
     assert main(["report", str(table), "--n-boot", "50"]) == 0
-    assert "group 'typed'" in (tmp_path / "ladder-report" / "report.md").read_text()
+    md = (tmp_path / "ladder-report" / "report.md").read_text()
+    assert "group 'typed'" in md
+    page = (tmp_path / "ladder-report" / "report.html").read_text()   # rendered by a Markdown library, not by hand
+    assert "<table>" in page and "<img" in page and ("`" not in md or "<code>" in page) and "**" not in page
 
 
 def test_fit_from_a_collect_table(tmp_path, capsys):

@@ -49,11 +49,9 @@ def _torchrun(overrides: list[str], runs: Path, cache: Path) -> Path:
 def _decode_alone(overrides: list[str], out: Path, cache: Path) -> dict:
     """What one process decodes for the record's test users with the record's kept weights."""
     cfg = config.load(overrides=overrides)
-    if cfg.paradigm == "llmrs":
-        from scaling.llmrs.pipeline import build_llmrs as build
-    else:
-        from scaling.sidgr.pipeline import build_sidgr as build
-    b = build(cfg, ArtifactCache(cache), str(SHARED_DATA), log=lambda *_: None, device="cpu", progress=False)
+    from scaling.paradigms import get
+
+    b = get(cfg.paradigm).build(cfg, ArtifactCache(cache), str(SHARED_DATA), log=lambda *_: None, device="cpu", progress=False)
     load_trainable_state(b.model, torch.load(out / "ckpt" / "best.pt", weights_only=True))
     from scaling.decode import recommend
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from scaling.app import data, fit, presets, quickstart, reference, report, run, suggest, sweep
+from scaling.app import config, data, fit, presets, quickstart, reference, report, run, suggest, sweep
 from scaling.errors import GRError
 
-VERBS = (run, data, presets, fit, report, suggest, reference, sweep, quickstart)
+VERBS = (run, config, data, presets, fit, report, suggest, reference, sweep, quickstart)
 
 
 def build_parser() -> argparse.ArgumentParser:
