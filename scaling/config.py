@@ -10,6 +10,7 @@ import difflib
 import hashlib
 import json
 import typing
+from typing import Literal
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +29,7 @@ class DataConfig:
                                    # with fewer than min_sequence of them are dropped), before max_users
     max_history: int = 20          # items kept of each history (most recent)
     sliding_window: bool = True    # every prefix of a training sequence is an example
-    augment: str = "prefix"        # prefix (every end, from the sequence's start) | all (GRID: every contiguous
+    augment: Literal["prefix", "all"] = "prefix"   # prefix (every end, from the sequence's start) | all (GRID: every contiguous
                                    # sub-sequence, every start and end, within max_history); needs sliding_window.
                                    # SID-GR's default is all (PARADIGM_DEFAULTS)
     min_sequence: int = 3          # users with fewer items cannot be split leave-one-out
@@ -38,17 +39,17 @@ class DataConfig:
 @dataclass(frozen=True)
 class EncoderConfig:
     name: str = "minilm"           # offline alias (see scaling.offline_models) or any Hugging Face id
-    pooling: str = "mean"          # mean | cls
+    pooling: Literal["mean", "cls"] = "mean"
     max_length: int = 128          # tokens of item text the encoder reads
     batch_size: int = 64           # items embedded at once (8x on a GPU)
 
 
 @dataclass(frozen=True)
 class TokenizerConfig:
-    kind: str = "rkmeans"          # rkmeans | rvq | rqvae
+    kind: Literal["rkmeans", "rvq", "rqvae"] = "rkmeans"
     levels: int = 3                # L
     width: int = 256               # W
-    dedup: str = "digit"           # digit (TIGER's extra digit) | random | none
+    dedup: Literal["digit", "random", "none"] = "digit"   # digit (TIGER's extra digit) | random | none
     epochs: int = 100              # rvq / rqvae training epochs
     latent_dim: int = 32           # rqvae latent size
     normalize: bool = False        # rkmeans: unit-length residuals at each level before clustering (GRID)
@@ -56,11 +57,11 @@ class TokenizerConfig:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    arch: str = "encdec"           # encdec (TIGER, T5) | decoder (Llama-style)
+    arch: Literal["encdec", "decoder"] = "encdec"   # encdec (TIGER, T5) | decoder (Llama-style)
     preset: str = "small"          # see scaling.sidgr.presets (issue #14: the measured default; GRID's shape is grid)
     n_user_buckets: int = 0        # hashed user tokens (GRID: 0 is best)
     dropout: float = 0.1
-    loss: str = "level"            # level: softmax over the target digit's W values only (GRID's per-hierarchy
+    loss: Literal["vocab", "level"] = "level"   # level: softmax over the target digit's W values only (GRID's per-hierarchy
                                    # heads; the beam search scores each digit that way) | vocab: over every token
 
 
@@ -69,18 +70,18 @@ class LLMConfig:
     """LLM-as-RS (paradigm=llmrs). The training and decoding knobs are train.* and eval.*, shared with SID-GR;
     LLM fine-tuning wants its own values there (e.g. train.lr=2e-4 train.batch_size=8 eval.beam_size=10)."""
     name: str = "smollm2"          # offline alias (see scaling.offline_models) or any Hugging Face causal-LM id
-    finetune: str = "lora"         # lora | full
+    finetune: Literal["lora", "full"] = "lora"
     lora_r: int = 8
     lora_alpha: int = 16
     lora_dropout: float = 0.05
     lora_targets: str = "q_proj,v_proj"   # comma-separated module names (peft target_modules)
-    prompt: str = "plain"          # plain | chat (the model's chat template)
+    prompt: Literal["plain", "chat"] = "plain"   # (the model's chat template)
     max_prompt_tokens: int = 256   # history budget in tokens; the oldest items are dropped to fit
     max_title_tokens: int = 24     # titles are cut to this many tokens (prompt, target and decoding alike)
-    probe: str = "none"            # none | id_only | shuffled | popular (CF probes; see scaling.llmrs.probes)
-    dtype: str = "float32"         # float32 | bfloat16 | auto (weights and compute; auto, the loaded default: bf16 for
+    probe: Literal["none", "id_only", "shuffled", "popular"] = "none"   # (CF probes; see scaling.llmrs.probes)
+    dtype: Literal["float32", "bfloat16", "auto"] = "float32"   # (weights and compute; auto, the loaded default: bf16 for
                                    # LoRA where the device computes it natively, else fp32; see scaling.precision)
-    init: str = "pretrained"       # pretrained | random: the model's shape with random weights (path and speed
+    init: Literal["pretrained", "random"] = "pretrained"   # the model's shape with random weights (path and speed
                                    # checks where weights cannot travel, e.g. bench/device_check.sh; not a result)
 
 
@@ -94,13 +95,13 @@ class TrainConfig:
     warmup_steps: int = 100
     eval_every: int = 500          # steps between validations
     patience: int = 5              # validations without improvement of select_metric before stopping
-    select_metric: str = "ndcg@10"   # validation metric that picks the kept checkpoint and early-stops (GRID: recall@10)
-    backend: str = "single"        # single | ddp | deepspeed (ranks from torchrun / SLURM environment)
+    select_metric: Literal["ndcg@10", "recall@10", "ndcg@5", "recall@5"] = "ndcg@10"   # validation metric that picks the kept checkpoint and early-stops (GRID: recall@10)
+    backend: Literal["single", "ddp", "deepspeed"] = "single"   # (ranks from torchrun / SLURM environment)
     deepspeed_config: str = "slurm/deepspeed/zero2.json"   # ZeRO config (relative: to the repo root)
     bucket_by_length: bool = True  # batch examples of similar history length (less padding)
-    autocast: str = "none"         # none | bfloat16 | auto: mixed precision for the training forward (weights stay
+    autocast: Literal["none", "bfloat16", "auto"] = "none"   # mixed precision for the training forward (weights stay
                                    # fp32); auto (the loaded default) is bfloat16 only where bf16 is native
-    device: str = "auto"           # auto (cuda:<local rank> when CUDA is there, else cpu) | cpu | cuda; not in the run id
+    device: Literal["auto", "cpu", "cuda"] = "auto"   # auto (cuda:<local rank> when CUDA is there, else cpu) | cpu | cuda; not in the run id
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ class EvalConfig:
 
 @dataclass(frozen=True)
 class RunConfig:
-    paradigm: str = "sidgr"       # sidgr (semantic IDs + a small transformer) | llmrs (an LLM generating titles)
+    paradigm: Literal["sidgr", "llmrs"] = "sidgr"   # sidgr (semantic IDs + a small transformer) | llmrs (an LLM generating titles)
     seed: int = 0                  # model initialisation, batch order and dropout (not the user subset: data.subset_seed)
     data: DataConfig = field(default_factory=DataConfig)
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
@@ -129,24 +130,20 @@ class RunConfig:
         return dataclasses.asdict(self)
 
 
-CHOICES = {
-    "paradigm": tuple(PARADIGMS),
-    "llm.finetune": ("lora", "full"),
-    "llm.prompt": ("plain", "chat"),
-    "llm.probe": ("none", "id_only", "shuffled", "popular"),
-    "llm.dtype": ("float32", "bfloat16", "auto"),
-    "llm.init": ("pretrained", "random"),
-    "data.augment": ("prefix", "all"),
-    "train.select_metric": ("ndcg@10", "recall@10", "ndcg@5", "recall@5"),
-    "encoder.pooling": ("mean", "cls"),
-    "tokenizer.kind": ("rkmeans", "rvq", "rqvae"),
-    "tokenizer.dedup": ("digit", "random", "none"),
-    "model.arch": ("encdec", "decoder"),
-    "model.loss": ("vocab", "level"),
-    "train.backend": ("single", "ddp", "deepspeed"),
-    "train.autocast": ("none", "bfloat16", "auto"),
-    "train.device": ("auto", "cpu", "cuda"),
-}
+def _choices(cls=None, prefix: str = "") -> dict[str, tuple]:
+    """Allowed values of every key whose type is a Literal: the types are the one place they are written."""
+    cls = cls or RunConfig
+    out, hints = {}, typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        t = hints[f.name]
+        if dataclasses.is_dataclass(t):
+            out.update(_choices(t, f"{prefix}{f.name}."))
+        elif typing.get_origin(t) is typing.Literal:
+            out[prefix + f.name] = typing.get_args(t)
+    return out
+
+
+CHOICES = _choices()
 POSITIVE = {"data.max_history", "tokenizer.levels", "tokenizer.width", "encoder.max_length",
             "encoder.batch_size", "train.batch_size", "train.eval_every", "eval.beam_size",
             "eval.batch_size", "train.max_epochs", "tokenizer.latent_dim", "llm.lora_r", "llm.lora_alpha",
@@ -212,7 +209,7 @@ def _coerce(value, typ, key: str, where: str):
             return int(str(value)) if not isinstance(value, (int, float)) else int(value)
         if typ is float:
             return float(value)
-        if typ is str:
+        if typ is str or typing.get_origin(typ) is typing.Literal:   # a Literal's membership: validate()
             return str(value)
     except (TypeError, ValueError):
         pass

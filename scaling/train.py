@@ -198,8 +198,10 @@ class _DeepSpeedEngine:
             # On CPU, skip JIT-building the shared-memory comm op (~45 s); gloo carries the collectives.
             deepspeed.ops.__compatible_ops__["deepspeed_shm_comm"] = False
         path = Path(cfg.deepspeed_config)
-        if not path.is_absolute():
-            path = Path(__file__).resolve().parents[1] / path
+        if not path.is_absolute():   # relative to the repository (a checkout), else the shipped copy (a wheel)
+            from scaling.shipped import shipped
+
+            path = shipped(str(path)) or Path(__file__).resolve().parents[1] / path
         if not path.is_file():
             raise ConfigError(f"train.deepspeed_config: {path} not found (see slurm/deepspeed/)")
         ds = json.loads(path.read_text())   # ZeRO-3 too: every rank decodes in lockstep (scaling.decode)

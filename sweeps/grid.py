@@ -26,6 +26,7 @@ from pathlib import Path
 from scaling import config as run_config
 from scaling.config import RunConfig
 from scaling.errors import ConfigError
+from scaling.shipped import find
 
 SECTIONS = {"name", "base", "product", "zip", "only", "ladders", "description"}
 
@@ -78,14 +79,19 @@ def _checked_name(name: str, p: Path) -> str:
 
 def grid_name(path: str | Path) -> str:
     """The grid's name (its `name`, else the file's stem) without building its runs."""
-    p = Path(path)
+    p = grid_path(path)
     return _checked_name(str(run_config.read_yaml_mapping(p, "grid file").get("name") or p.stem), p)
+
+
+def grid_path(path: str | Path) -> Path:
+    """A grid file as given, else a shipped grid by repo path or name (`quick`, `sweeps/grids/paper-rs.yaml`)."""
+    return find(path, "sweeps/grids/")
 
 
 def load_grid(path: str | Path, bf16: bool | None = None) -> Grid:
     """The grid's runs, precision `auto` resolved for devices that compute bf16 natively (`bf16`; None: this
     machine, see scaling.config.from_dict)."""
-    p = Path(path)
+    p = grid_path(path)
     g = run_config.read_yaml_mapping(p, "grid file")
     for k in g:
         if k not in SECTIONS:

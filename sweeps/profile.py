@@ -9,6 +9,7 @@ from pathlib import Path
 
 from scaling.config import closest_hint, read_yaml_mapping
 from scaling.errors import ConfigError
+from scaling.shipped import find
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ class Profile:
 
 
 def load_profile(path: str | Path) -> Profile:
-    p = Path(path)
+    p = find(path, "slurm/profiles/")   # a file of yours, else a shipped profile by repo path or name (`local`)
     data = read_yaml_mapping(p, "profile (profiles live in slurm/profiles/)")
     names = [f.name for f in dataclasses.fields(Profile)]
     for k in data:

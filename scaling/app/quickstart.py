@@ -19,9 +19,9 @@ from tqdm.auto import tqdm
 
 from scaling.app.common import add_paths
 from scaling.data import load_dataset
+from scaling.shipped import find
 from scaling.record import read_json, read_status, run_dir_for
 
-GRIDS = Path(__file__).resolve().parents[2] / "sweeps" / "grids"
 
 
 def _run_all(grid_path: Path, runs_dir, cache_dir, data_dir, executor: str, profile) -> None:
@@ -78,7 +78,7 @@ def quickstart(runs_dir: str, cache_dir: str | None, data_dir: str | None, reduc
 
     t0 = time.time()
     load_dataset("beauty", data_dir)          # data missing -> one line naming where it looked and --data-dir
-    grid_path = GRIDS / ("quick-ci.yaml" if reduced else "quick.yaml")
+    grid_path = find("quick-ci" if reduced else "quick", "sweeps/grids/")   # shipped: a checkout's or a wheel's
     grid, _ = open_grid(str(grid_path), Paths(runs_dir, cache_dir, data_dir), profile)
     print(f"quickstart: {len(grid.runs)} runs of {grid_path.name} -> {runs_dir}")
     _run_all(grid_path, runs_dir, cache_dir, data_dir, executor, profile)

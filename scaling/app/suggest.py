@@ -14,14 +14,17 @@ def _next_rung(axis: str, cfg: dict) -> tuple[str, float | None]:
         i = names.index(cfg["model"]["preset"]) if cfg.get("model", {}).get("preset") in names else len(names) - 1
         if i + 1 >= len(names):
             return "model.preset=<a preset larger than the largest in scaling/sidgr/presets.py>", None
-        nxt = PRESETS[arch][names[i + 1]]
-        if arch == "encdec":
-            layers, d, h, dkv, ff = nxt
-            size = layers * (4 * d * h * dkv + 2 * d * ff) + layers * (8 * d * h * dkv + 2 * d * ff)
-        else:
-            layers, d, h, ff = nxt
-            size = layers * (4 * d * d + 3 * d * ff)
-        return f"model.preset={names[i + 1]}", float(size)
+        import torch
+
+        from scaling.config import ModelConfig
+        from scaling.params import recommender_params
+        from scaling.sidgr.model import TokenLayout, build_model
+
+        tok = cfg.get("tokenizer", {})
+        with torch.device("meta"):   # the exact count the curve uses, on no memory
+            m = build_model(ModelConfig(arch=arch, preset=names[i + 1]),
+                            TokenLayout([int(tok.get("width", 256))] * int(tok.get("levels", 3)) + [8], 0))
+        return f"model.preset={names[i + 1]}", float(recommender_params(m)["n_rs_non_embedding"])
     if axis == "lora":
         r = int(cfg.get("llm", {}).get("lora_r", 8)) * 4
         return f"llm.lora_r={r} llm.lora_alpha={2 * r}", None

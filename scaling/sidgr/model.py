@@ -85,16 +85,16 @@ class LevelLossLlama(_LevelLoss, LlamaForCausalLM):
 def build_model(cfg: ModelConfig, layout: TokenLayout) -> torch.nn.Module:
     level = cfg.loss == "level"
     if cfg.arch == "encdec":
-        layers, d, heads, d_kv, d_ff = ENCDEC[cfg.preset]
-        conf = T5Config(vocab_size=layout.vocab_size, d_model=d, d_kv=d_kv, d_ff=d_ff, num_layers=layers,
-                        num_decoder_layers=layers, num_heads=heads, dropout_rate=cfg.dropout,
+        p = ENCDEC[cfg.preset]
+        conf = T5Config(vocab_size=layout.vocab_size, d_model=p.d_model, d_kv=p.d_kv, d_ff=p.d_ff, num_layers=p.layers,
+                        num_decoder_layers=p.layers, num_heads=p.heads, dropout_rate=cfg.dropout,
                         feed_forward_proj="relu", pad_token_id=PAD, eos_token_id=EOS,
                         decoder_start_token_id=PAD, tie_word_embeddings=True)
         model = (LevelLossT5 if level else T5ForConditionalGeneration)(conf)
     else:
-        layers, d, heads, d_ff = DECODER[cfg.preset]
-        conf = LlamaConfig(vocab_size=layout.vocab_size, hidden_size=d, intermediate_size=d_ff,
-                           num_hidden_layers=layers, num_attention_heads=heads, num_key_value_heads=heads,
+        q = DECODER[cfg.preset]
+        conf = LlamaConfig(vocab_size=layout.vocab_size, hidden_size=q.d_model, intermediate_size=q.d_ff,
+                           num_hidden_layers=q.layers, num_attention_heads=q.heads, num_key_value_heads=q.heads,
                            max_position_embeddings=1024, attention_dropout=cfg.dropout, pad_token_id=PAD,
                            bos_token_id=BOS, eos_token_id=EOS, tie_word_embeddings=True)
         model = (LevelLossLlama if level else LlamaForCausalLM)(conf)

@@ -13,33 +13,53 @@ value per size (sweeps/grids/dense-ladder.yaml, paper-rs.yaml); `gr-scaling pres
 """
 from __future__ import annotations
 
-# name: (layers per stack, d_model, heads, d_kv, d_ff)
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class EncDecPreset:
+    """A T5 encoder-decoder: `layers` in each stack."""
+    layers: int
+    d_model: int
+    heads: int
+    d_kv: int
+    d_ff: int
+
+
+@dataclass(frozen=True)
+class DecoderPreset:
+    """A Llama-style decoder-only recommender."""
+    layers: int
+    d_model: int
+    heads: int
+    d_ff: int
+
+
 ENCDEC = {
-    "tiny":   (1, 64, 2, 32, 256),
-    "small":  (2, 128, 4, 32, 512),
-    "grid":   (4, 128, 6, 64, 1024),
-    "medium": (6, 256, 8, 32, 1024),
-    "large":  (6, 512, 8, 64, 2048),
-    "xl":     (8, 768, 12, 64, 3072),
+    "tiny":   EncDecPreset(layers=1, d_model=64, heads=2, d_kv=32, d_ff=256),
+    "small":  EncDecPreset(layers=2, d_model=128, heads=4, d_kv=32, d_ff=512),
+    "grid":   EncDecPreset(layers=4, d_model=128, heads=6, d_kv=64, d_ff=1024),
+    "medium": EncDecPreset(layers=6, d_model=256, heads=8, d_kv=32, d_ff=1024),
+    "large":  EncDecPreset(layers=6, d_model=512, heads=8, d_kv=64, d_ff=2048),
+    "xl":     EncDecPreset(layers=8, d_model=768, heads=12, d_kv=64, d_ff=3072),
 }
-# name: (layers, d_model, heads, d_ff) for the Llama-style decoder-only recommender
 DECODER = {
-    "tiny":   (2, 64, 2, 256),
-    "small":  (4, 128, 4, 512),
-    "grid":   (8, 128, 4, 1024),
-    "medium": (12, 256, 8, 1024),
-    "large":  (12, 512, 8, 2048),
-    "xl":     (16, 768, 12, 3072),
+    "tiny":   DecoderPreset(layers=2, d_model=64, heads=2, d_ff=256),
+    "small":  DecoderPreset(layers=4, d_model=128, heads=4, d_ff=512),
+    "grid":   DecoderPreset(layers=8, d_model=128, heads=4, d_ff=1024),
+    "medium": DecoderPreset(layers=12, d_model=256, heads=8, d_ff=1024),
+    "large":  DecoderPreset(layers=12, d_model=512, heads=8, d_ff=2048),
+    "xl":     DecoderPreset(layers=16, d_model=768, heads=12, d_ff=3072),
 }
 PRESETS = {"encdec": ENCDEC, "decoder": DECODER}
 
 
 def d_model(preset: str, arch: str = "encdec") -> int:
-    return PRESETS[arch][preset][1]
+    return PRESETS[arch][preset].d_model
 
 
 def lr_rule(preset: str, arch: str = "encdec") -> float:
     """lr = 1e-3 * min(1, 128 / d_model) * min(1, small's layers / layers). Encoder-decoder: tiny/small 1e-3,
     grid 5e-4, medium 1.67e-4, large 8.3e-5, xl 4.2e-5 (decoder-only: the same by its own small preset)."""
-    layers = PRESETS[arch][preset][0]
-    return 1e-3 * min(1.0, 128 / d_model(preset, arch)) * min(1.0, PRESETS[arch]["small"][0] / layers)
+    layers = PRESETS[arch][preset].layers
+    return 1e-3 * min(1.0, 128 / d_model(preset, arch)) * min(1.0, PRESETS[arch]["small"].layers / layers)

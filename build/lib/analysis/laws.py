@@ -1,0 +1,81 @@
+"""Scaling laws as small named objects: formula, parameter names, bounds, initial-value grid.
+
+Sizes enter divided by a reference size (`scale`, the geometric mean of the data), so parameters
+stay well conditioned: with N' = N / scale, `R0 - A*N'^-a` has A of the order of the metric's range.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Law:
+    name: str
+    formula: str
+    params: tuple[str, ...]
+    inputs: tuple[str, ...]                 # size columns the law reads, in order
+    lower: tuple[float, ...]
+    upper: tuple[float, ...]
+    init_grid: dict[str, tuple[float, ...]]
+    fn: Callable[..., np.ndarray] = field(repr=False)
+    doc: str = ""
+    ceiling: str | None = "R0"              # parameter that is the metric's ceiling, if any
+
+    def __call__(self, theta, *sizes) -> np.ndarray:
+        return self.fn(theta, *sizes)
+
+    def describe(self) -> str:
+        return f"{self.name}: {self.formula}\n{self.doc}"
+
+
+def _power_floor(t, n):
+    r0, a_, alpha = t
+    return r0 - a_ * n ** (-alpha)
+
+
+def _power(t, n):
+    c, alpha = t
+    return c * n ** alpha
+
+
+def _two_source(t, n_si, n_cf):
+    r0, a_, alpha, b, beta = t
+    return r0 - a_ * n_si ** (-alpha) - b * n_cf ** (-beta)
+
+
+def _sidgr(t, n_rs, n_llm, n_qt):
+    r0, a_, alpha, b, beta, g1, g2 = t
+    return r0 - a_ * (n_rs + g1 * n_llm + g2 * n_qt) ** (-alpha) - b * n_rs ** (-beta)
+
+
+EXP = (0.05, 0.3, 1.0)
+POWER_FLOOR = Law(
+    "power_floor", "metric = R0 - A * N^(-a)", ("R0", "A", "a"), ("N",),
+    (0.0, 0.0, 1e-3), (1.0, 10.0, 3.0), {"R0": (), "A": (0.01, 0.1), "a": EXP}, _power_floor,
+    doc="R0: the ceiling the metric approaches as N grows; A: how far below it the reference size sits; "
+        "a: how fast the gap closes (larger = faster saturation). N in units of the reference size.")
+POWER = Law(
+    "power", "metric = C * N^a", ("C", "a"), ("N",), (0.0, -3.0), (10.0, 3.0),
+    {"C": (), "a": (0.01, 0.1, 0.3)}, _power, ceiling=None,
+    doc="Plain power law without a ceiling (the non-saturating alternative); C: metric at the reference "
+        "size; a: growth exponent.")
+TWO_SOURCE = Law(
+    "two_source", "Recall@k = R0 - A / N_SI^a - B / N_CF^b", ("R0", "A", "a", "B", "b"), ("N_SI", "N_CF"),
+    (0.0, 0.0, 1e-3, 0.0, 1e-3), (1.0, 10.0, 3.0, 10.0, 3.0),
+    {"R0": (), "A": (0.01, 0.1), "a": EXP, "B": (0.01, 0.1), "b": EXP}, _two_source,
+    doc="The paper's two-source law. N_SI: parameters carrying semantic information (encoder, "
+        "tokenizer); N_CF: parameters learning collaborative filtering (the recommender). A, a and B, b: "
+        "size and decay of each source's gap to the ceiling R0.")
+SIDGR = Law(
+    "sidgr", "Recall@k = R0 - A / (N_RS + g1*N_LLM + g2*N_QT)^a - B / N_RS^b",
+    ("R0", "A", "a", "B", "b", "g1", "g2"), ("N_RS", "N_LLM", "N_QT"),
+    (0.0, 0.0, 1e-3, 0.0, 1e-3, 0.0, 0.0), (1.0, 10.0, 3.0, 10.0, 3.0, 100.0, 1000.0),
+    {"R0": (), "A": (0.01, 0.1), "a": EXP, "B": (0.01, 0.1), "b": EXP, "g1": (0.1, 1.0), "g2": (1.0, 10.0)},
+    _sidgr,
+    doc="The paper's SID-GR form, fitted jointly over runs varying encoder, tokenizer and recommender. "
+        "g1 (g2): how much one encoder (tokenizer) parameter is worth relative to one recommender "
+        "parameter; B/N_RS^b: the recommender's own collaborative-filtering term.")
+LAWS = {law.name: law for law in (POWER_FLOOR, POWER, TWO_SOURCE, SIDGR)}

@@ -1,0 +1,161 @@
+"""Run directories -> one pandas DataFrame. Reads files only (never imports training code)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.errors import AnalysisError
+from scaling.record import STATUS_DONE, read_status_line
+
+
+def _flatten(d: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(_flatten(v, f"{prefix}{k}."))
+        elif not isinstance(v, list):
+            out[prefix + k] = v
+    return out
+
+
+RECORD_FILES = (("config", ""), ("params", ""), ("metrics", ""), ("timing", "timing."), ("serving", "serving."))
+REQUIRED = ("config", "metrics")
+
+
+def _read_record(d: Path, status: str) -> dict:
+    """One run directory as a flat row; ValueError naming the file when a record file is unreadable."""
+    row = {"run_id": d.name, "status": status, "path": str(d)}
+    for name, prefix in RECORD_FILES:
+        f = d / f"{name}.json"
+        if not f.is_file():
+            if name in REQUIRED and status == STATUS_DONE:
+                raise ValueError(f"{f}: missing")
+            continue
+        try:
+            obj = json.loads(f.read_bytes().decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise ValueError(f"{f}: unreadable ({type(e).__name__}: {str(e).splitlines()[0][:80]})") from None
+        if not isinstance(obj, dict):
+            raise ValueError(f"{f}: expected a JSON object, got {type(obj).__name__}")
+        row.update(_flatten(obj, prefix))
+    if (d / "outcomes.npz").is_file():
+        row.update(user_intervals(d))
+    return row
+
+
+INTERVAL_METRICS = ("recall@5", "recall@10", "ndcg@5", "ndcg@10")
+
+
+def user_intervals(d: Path) -> dict:
+    """From a run's per-user outcomes: `<set>/n_users` and each metric's 95% interval over users as
+    `<set>/<metric>.lo` / `.hi` (and most-popular's, `<set>/popular/<metric>.lo` / `.hi`)."""
+    from analysis.outcomes import per_user, read_outcomes, user_interval
+
+    out = {}
+    try:
+        outcomes = read_outcomes(d)
+    except AnalysisError as e:
+        raise ValueError(str(e)) from None
+    for s, f in outcomes.items():
+        out[f"{s}/n_users"] = int(len(f["user"]))
+        for m in INTERVAL_METRICS:
+            for field, prefix in (("rank", ""), ("popular_rank", "popular/")):
+                if field in f and (field == "rank" or int(m.split("@")[1]) <= 10):
+                    lo, hi = user_interval(per_user(f[field], m))
+                    out[f"{s}/{prefix}{m}.lo"], out[f"{s}/{prefix}{m}.hi"] = lo, hi
+    return out
+
+
+def load_runs(path: str | Path, include_unfinished: bool = False, warn=None) -> pd.DataFrame:
+    """One row per run directory under `path` (searched recursively for `status` files): config keys
+    (`model.preset`, ...), params (`n_rs`, `n_llm`, `n_qt`, ...), metrics (`test/recall@10`, ...),
+    timing, serving cost (`serving.*`), plus `run_id`, `status` and `path`.
+
+    A record that cannot be read (a truncated or non-UTF-8 JSON file, e.g. cut short when copied from a
+    cluster) is skipped with a one-line warning naming the file; the list is in `df.attrs["skipped"]`,
+    and the report prints it. Nothing is written to the run directories."""
+    import sys
+
+    warn = warn or (lambda msg: print(f"warning: {msg}", file=sys.stderr))
+    root = Path(path)
+    if not root.is_dir():
+        raise AnalysisError(f"{root}: results directory not found")
+    rows, skipped = [], []
+    for status_file in sorted(root.rglob("status")):
+        d = status_file.parent
+        try:
+            status = read_status_line(d)[0]
+        except OSError:
+            status = "?"
+        if status != STATUS_DONE and not include_unfinished:
+            continue
+        try:
+            rows.append(_read_record(d, status))
+        except ValueError as e:
+            skipped.append(str(e))
+            warn(f"skipped run record {e}")
+    df = pd.DataFrame(rows)
+    df.attrs["skipped"] = skipped
+    df.attrs["kind"] = "runs"
+    return df
+
+
+MINIMAL = ("size", "metric")
+
+
+def load_results(path: str | Path, warn=None) -> pd.DataFrame:
+    """A results directory (run directories, see `load_runs`) or a results table: a `sweep collect` CSV /
+    Parquet (its columns are `load_runs`'s), or a minimal CSV / Parquet with columns `size,metric` and
+    optionally `seed,group` (e.g. a published ladder typed in). A minimal table comes back with
+    attrs["kind"] = "table" and one curve per group is fitted from it."""
+    p = Path(path)
+    if p.is_dir():
+        return load_runs(p, warn=warn)
+    if not p.is_file():
+        raise AnalysisError(f"{p}: not found; give a results directory or a results table (.csv or .parquet)")
+    suffix = p.suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        raise AnalysisError(f"{p}: a results table must be .csv or .parquet (or give a results directory)")
+    try:
+        df = pd.read_parquet(p) if suffix == ".parquet" else pd.read_csv(p)
+    except Exception as e:  # noqa: BLE001 - pandas/pyarrow raise many types; all mean "not a readable table"
+        raise AnalysisError(f"{p}: not a readable {suffix[1:]} table ({type(e).__name__}: "
+                            f"{str(e).splitlines()[0][:100] if str(e) else ''})") from None
+    df.columns = [str(c).strip() for c in df.columns]
+    if set(MINIMAL) <= set(df.columns):
+        for col in ("size", "metric"):
+            bad = pd.to_numeric(df[col], errors="coerce").isna()
+            if bad.any():
+                row = int(bad.to_numpy().nonzero()[0][0])
+                raise AnalysisError(f"{p}: row {row + 2}: column '{col}' must be a number, got {df[col].iloc[row]!r}")
+            df[col] = df[col].astype(float)
+        if (df["size"] <= 0).any():
+            raise AnalysisError(f"{p}: column 'size' must be > 0 (a parameter count)")
+        df["group"] = df["group"].astype(str) if "group" in df else "all"
+        df["seed"] = df["seed"] if "seed" in df else 0
+        df["paradigm"] = "table"
+        df["run_id"] = [f"row{i + 2}" for i in range(len(df))]
+        df.attrs.update(kind="table", skipped=[])
+        return df
+    if "paradigm" not in df or not any("@" in c for c in df.columns):
+        raise AnalysisError(f"{p}: expected the `sweep collect` columns (paradigm, test/recall@10, ...) or the minimal "
+                            f"columns size,metric[,seed,group]; found: {', '.join(df.columns[:8])}")
+    df.attrs.update(kind="runs", skipped=[])
+    return df
+
+
+def without_probes(df: pd.DataFrame) -> pd.DataFrame:
+    """The runs that are models one could deploy: LLM-as-RS CF probes (ID-only, shuffled, most-popular rows)
+    measure the data, not a model, and are left out of frontiers and "best run" comparisons."""
+    if "llm.probe" not in df:
+        return df
+    return df[df["llm.probe"].isna() | (df["llm.probe"] == "none") | (df["paradigm"] != "llmrs")]
+
+
+def run_label(row) -> str:
+    """What distinguishes a run in a results table, by paradigm (a row of `load_runs`)."""
+    from scaling.paradigms import label
+
+    return label(row)

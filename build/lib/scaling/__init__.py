@@ -1,0 +1,1 @@
+"""gr-scaling: the science of one run (data, encoders, tokenizers, recommenders, training, metrics)."""

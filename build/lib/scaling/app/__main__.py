@@ -1,0 +1,5 @@
+import sys
+
+from scaling.app.main import main
+
+sys.exit(main())

@@ -1,0 +1,91 @@
+"""`gr-scaling suggest`: per fitted curve, the next runs that most narrow what the fit leaves open."""
+from __future__ import annotations
+
+from scaling.app.common import add_results
+
+
+def _next_rung(axis: str, cfg: dict) -> tuple[str, float | None]:
+    """The override that takes the largest run one rung up its axis, and that rung's size when known."""
+    from scaling.sidgr.presets import PRESETS
+
+    if axis == "recommender":
+        arch = cfg.get("model", {}).get("arch", "encdec")
+        names = list(PRESETS.get(arch, {}))
+        i = names.index(cfg["model"]["preset"]) if cfg.get("model", {}).get("preset") in names else len(names) - 1
+        if i + 1 >= len(names):
+            return "model.preset=<a preset larger than the largest in scaling/sidgr/presets.py>", None
+        import torch
+
+        from scaling.config import ModelConfig
+        from scaling.params import recommender_params
+        from scaling.sidgr.model import TokenLayout, build_model
+
+        tok = cfg.get("tokenizer", {})
+        with torch.device("meta"):   # the exact count the curve uses, on no memory
+            m = build_model(ModelConfig(arch=arch, preset=names[i + 1]),
+                            TokenLayout([int(tok.get("width", 256))] * int(tok.get("levels", 3)) + [8], 0))
+        return f"model.preset={names[i + 1]}", float(recommender_params(m)["n_rs_non_embedding"])
+    if axis == "lora":
+        r = int(cfg.get("llm", {}).get("lora_r", 8)) * 4
+        return f"llm.lora_r={r} llm.lora_alpha={2 * r}", None
+    if axis == "tokenizer":
+        return f"tokenizer.width={int(cfg.get('tokenizer', {}).get('width', 256)) * 4}", None
+    if axis == "encoder":
+        ladder = ["minilm", "mpnet", "smollm2", "gemma3-270m"]
+        name = cfg.get("encoder", {}).get("name")
+        nxt = ladder[ladder.index(name) + 1] if name in ladder[:-1] else "<a larger encoder (Hugging Face id)>"
+        return f"encoder.name={nxt}", None
+    return "llm.name=<a larger LLM of the same family (Hugging Face id)>", None
+
+
+def command(args) -> None:
+    """For each fitted curve: the next runs ranked by the R0 interval width they are expected to give."""
+    import json
+    from pathlib import Path
+
+    import numpy as np
+
+    from analysis import load_results, study
+    from analysis.suggest import suggest
+
+    df = load_results(args.results)
+    curves, _, notes = study(df, args.metric, args.n_boot)
+    which = args.metric.split("/")[0]
+    for c in curves:
+        ci = c.boot.ci()["R0"]
+        now = ("not identified" if "R0" in c.unidentified() else "identified") + f", 95% interval [{ci[0]:.4g}, {ci[1]:.4g}]"
+        print(f"{c.axis}: ceiling R0 {c.fit.params['R0']:.4g} ({now}; width {ci[1] - ci[0]:.3g})")
+        if c.noise != "users+seeds":
+            print("  these records have no per-user outcomes; rerun them with this version (outcomes.npz) to rank next runs")
+            continue
+        rows = df.set_index("run_id").loc[c.runs]
+        largest = rows.loc[rows[c.x].astype(float).idxmax()]
+        cfg = json.loads((Path(largest["path"]) / "config.json").read_text())
+        override, size = _next_rung(c.axis, cfg)
+        users = rows[f"{which}/n_users"].to_numpy(int)
+        ranked = suggest(c, users, sims=args.sims, larger=size)
+        if ranked and ranked[0].kind == "users":
+            print("  more evaluation users is the cheapest fix: the points' own sampling error dominates")
+        if ranked:
+            print(f"  first because {ranked[0].why}")
+        for rank, s in enumerate(ranked, 1):
+            print(f"  {rank}. {s.what}: expected R0 interval width {s.expected_width:.3g}; "
+                  f"training cost ~{s.cost:.2g}x the largest run")
+            base = f"gr-scaling run --from {Path(largest['path'])}"
+            if s.kind == "larger":
+                print(f"     {base} {override}")
+            elif s.kind == "seeds":
+                print(f"     for each run of the curve: gr-scaling run --from RUN seed={int(cfg['seed']) + 1}")
+            else:
+                more = int(np.median(users)) * 4
+                print(f"     for each run of the curve: gr-scaling run --from RUN eval.test_users={more} "
+                      "(retrains: eval.test_users is part of a run's id)")
+    for n in notes:
+        print("not fitted:", n)
+
+
+def register(sub) -> None:
+    sg = sub.add_parser("suggest", help="the next runs that most narrow what the fits leave open")
+    add_results(sg, "a results directory (run records with per-user outcomes)", n_boot=300)
+    sg.add_argument("--sims", type=int, default=8, help="simulated studies per candidate (more: steadier ranking)")
+    sg.set_defaults(fn=command)

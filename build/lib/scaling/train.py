@@ -1,0 +1,368 @@
+"""The one training loop: single process, torch DDP, or a DeepSpeed engine (ZeRO), ranks from the
+torchrun/SLURM environment.
+
+Adam(W), linear warmup, validation every `eval_every` steps with early stopping on the validation
+metric, checkpoints (last + best) written atomically, and resume from the last checkpoint after a kill.
+The loop knows nothing of SIDs or LLMs: it gets batches, a loss from `model(**batch).loss`, and an
+`evaluate()` callable.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.distributed as torch_dist
+from tqdm.auto import tqdm
+
+from scaling.config import TrainConfig
+from scaling.errors import ConfigError
+from scaling.record import atomic_torch_save, write_json
+
+
+def resolve_device(want: str, local_rank: int = 0) -> str:
+    """train.device (auto | cpu | cuda) -> the torch device this process uses: cuda:<local rank> when CUDA is
+    there (auto) or asked for (cuda), else cpu. Decided once per process; never part of a run's id."""
+    if want == "cpu":
+        return "cpu"
+    if torch.cuda.is_available():
+        return f"cuda:{local_rank % max(torch.cuda.device_count(), 1)}"
+    if want == "cuda":
+        raise ConfigError("train.device=cuda but torch sees no CUDA device here; use train.device=auto or cpu")
+    return "cpu"
+
+
+@dataclass(frozen=True)
+class Dist:
+    """This process's place in the job (rank, world size) and the device it computes on."""
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+    device: str = "cpu"
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @classmethod
+    def from_env(cls, device: str = "auto") -> "Dist":
+        env = os.environ
+        local = int(env.get("LOCAL_RANK", 0))
+        return cls(int(env.get("RANK", 0)), int(env.get("WORLD_SIZE", 1)), local, resolve_device(device, local))
+
+    def on(self, device: str) -> "Dist":
+        """The same place in the job on the device `train.device` asks for."""
+        from dataclasses import replace
+
+        return replace(self, device=resolve_device(device, self.local_rank))
+
+
+@dataclass
+class TrainState:
+    step: int = 0
+    epoch: int = 0
+    batch_in_epoch: int = 0
+    best_metric: float = -math.inf
+    best_step: int = 0
+    bad_evals: int = 0
+    stopped_early: bool = False
+    train_seconds: float = 0.0
+    eval_seconds: float = 0.0      # validation decodes (with train_seconds: the ETA's time per step)
+    examples_seen: int = 0
+    tokens_seen: int = 0
+    curve: list = field(default_factory=list)
+    resumed_from: list = field(default_factory=list)   # steps at which a killed run was resumed
+    rank_weight_sha256: list = field(default_factory=list)
+    best_per_user: dict = field(default_factory=dict)   # the best validation's per-user outcomes (lists)
+
+    @property
+    def examples_per_s(self) -> float:
+        return self.examples_seen / self.train_seconds if self.train_seconds else 0.0
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.tokens_seen / self.train_seconds if self.train_seconds else 0.0
+
+
+def trainable_state(model: torch.nn.Module) -> dict:
+    """What a checkpoint holds: every tensor, or only the trainable ones when some are frozen (LoRA:
+    the frozen base model is not written into every checkpoint; it reloads from its source)."""
+    params = dict(model.named_parameters())
+    if all(p.requires_grad for p in params.values()):
+        return model.state_dict()
+    return {n: p.detach() for n, p in params.items() if p.requires_grad}
+
+
+def load_trainable_state(model: torch.nn.Module, state: dict) -> None:
+    partial = not all(p.requires_grad for p in model.parameters())
+    missing, unexpected = model.load_state_dict(state, strict=not partial)
+    if unexpected or (partial and set(state) != {n for n, p in model.named_parameters() if p.requires_grad}):
+        raise RuntimeError(f"checkpoint does not match the model (unexpected: {unexpected[:3]})")
+
+
+def full_weights(model: torch.nn.Module, modifier_rank: int | None = None):
+    """A context in which every parameter is whole on every rank. DeepSpeed ZeRO-3 partitions parameters across
+    ranks (their `.data` is empty outside a forward); entering gathers them — a collective every rank must
+    enter — and `modifier_rank`'s changes are broadcast on exit. Otherwise there is nothing to do."""
+    params = [p for p in model.parameters() if hasattr(p, "ds_id")]
+    if not params:
+        return contextlib.nullcontext()
+    import deepspeed
+
+    return deepspeed.zero.GatheredParameters(params, modifier_rank=modifier_rank)
+
+
+def _lr_lambda(cfg: TrainConfig):
+    return lambda step: min(1.0, (step + 1) / cfg.warmup_steps) if cfg.warmup_steps else 1.0
+
+
+def _autocast(model: torch.nn.Module, cfg: TrainConfig):
+    """bf16 autocast of the forward (matmuls in bf16, reductions and weights in fp32) when train.autocast asks."""
+    device = next(model.parameters()).device.type
+    return torch.autocast(device, dtype=torch.bfloat16, enabled=cfg.autocast == "bfloat16")
+
+
+def rng_state() -> dict:
+    """The CPU and (when present) every CUDA generator's state, for a checkpoint."""
+    return {"cpu": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None}
+
+
+def set_rng_state(saved) -> None:
+    """Restore `rng_state()`; a run saved on one kind of device may resume on another (a CPU-only
+    checkpoint on a GPU leaves the CUDA generators seeded; a GPU checkpoint on a CPU drops them)."""
+    if not isinstance(saved, dict):   # checkpoints before the device path held the CPU state alone
+        saved = {"cpu": saved, "cuda": None}
+    torch.set_rng_state(saved["cpu"].cpu())
+    if saved.get("cuda") and torch.cuda.is_available() and len(saved["cuda"]) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all([s.cpu() for s in saved["cuda"]])
+
+
+class _TorchEngine:
+    """Single process, or torch DDP when the job has several ranks. Checkpoint: one file, rank 0."""
+
+    def __init__(self, model, cfg: TrainConfig, dist: Dist):
+        self.model, self.dist, self.cfg = model, dist, cfg
+        if dist.world_size > 1:
+            on_gpu = torch.device(dist.device).type == "cuda"
+            self.net = torch.nn.parallel.DistributedDataParallel(
+                model, device_ids=[torch.device(dist.device).index] if on_gpu else None)
+        else:
+            self.net = model
+        # fused: one kernel for the whole update on a GPU instead of one per parameter tensor
+        self.opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr,
+                                     weight_decay=cfg.weight_decay, fused=torch.device(dist.device).type == "cuda")
+        self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, _lr_lambda(cfg))
+
+    def step(self, batch: dict) -> torch.Tensor:
+        with _autocast(self.model, self.cfg):
+            loss = self.net(**batch).loss
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        self.sched.step()
+        return loss
+
+    def save(self, ckpt_dir: Path, state: dict) -> None:
+        if self.dist.is_main:
+            atomic_torch_save({"model": trainable_state(self.model), "opt": self.opt.state_dict(),
+                                "sched": self.sched.state_dict(), "state": state, "rng": rng_state()},
+                               ckpt_dir / "last.pt")
+
+    def load(self, ckpt_dir: Path) -> dict | None:
+        if not (ckpt_dir / "last.pt").is_file():
+            return None
+        ck = torch.load(ckpt_dir / "last.pt", weights_only=False, map_location=self.dist.device)
+        load_trainable_state(self.model, ck["model"])
+        self.opt.load_state_dict(ck["opt"])
+        self.sched.load_state_dict(ck["sched"])
+        set_rng_state(ck["rng"])
+        return ck["state"]
+
+
+class _DeepSpeedEngine:
+    """A DeepSpeed engine (ZeRO stage from the JSON config) around the same model, optimizer and schedule.
+    Checkpoints are DeepSpeed's own (every rank writes its optimizer shard)."""
+
+    def __init__(self, model, cfg: TrainConfig, dist: Dist):
+        import json
+
+        import deepspeed
+
+        if not torch.cuda.is_available():
+            # On CPU, skip JIT-building the shared-memory comm op (~45 s); gloo carries the collectives.
+            deepspeed.ops.__compatible_ops__["deepspeed_shm_comm"] = False
+        path = Path(cfg.deepspeed_config)
+        if not path.is_absolute():   # relative to the repository (a checkout), else the shipped copy (a wheel)
+            from scaling.shipped import shipped
+
+            path = shipped(str(path)) or Path(__file__).resolve().parents[1] / path
+        if not path.is_file():
+            raise ConfigError(f"train.deepspeed_config: {path} not found (see slurm/deepspeed/)")
+        ds = json.loads(path.read_text())   # ZeRO-3 too: every rank decodes in lockstep (scaling.decode)
+        ds.update({"train_micro_batch_size_per_gpu": cfg.batch_size, "gradient_accumulation_steps": 1,
+                   "train_batch_size": cfg.batch_size * dist.world_size})
+        self.model, self.dist = model, dist
+        opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr,
+                                weight_decay=cfg.weight_decay)
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(cfg))
+        self.engine, _, _, _ = deepspeed.initialize(model=model, optimizer=opt, lr_scheduler=sched, config=ds)
+
+    def step(self, batch: dict) -> torch.Tensor:
+        loss = self.engine(**batch).loss
+        self.engine.backward(loss)
+        self.engine.step()
+        return loss
+
+    def save(self, ckpt_dir: Path, state: dict) -> None:
+        self.engine.save_checkpoint(str(ckpt_dir / "deepspeed"), tag="last",
+                                    client_state={"state": state, "rng": rng_state()})
+        if self.dist.is_main:   # the marker resume looks for, written after every rank has saved
+            atomic_torch_save({"tag": "last"}, ckpt_dir / "last.pt")
+
+    def load(self, ckpt_dir: Path) -> dict | None:
+        if not (ckpt_dir / "last.pt").is_file():
+            return None
+        _, client = self.engine.load_checkpoint(str(ckpt_dir / "deepspeed"), tag="last")
+        set_rng_state(client["rng"])
+        return client["state"]
+
+
+def progress_summary(state: TrainState, cfg: TrainConfig, metric: str, total: int) -> dict:
+    """Where a run stands, for `ckpt/progress.json` (written with every checkpoint; `gr-scaling sweep status`
+    shows it): the step, the best validation so far, the rate, and an ETA when a step limit bounds the run (a run
+    stopped by validation may end sooner: `bad_evals` of `patience` says how near)."""
+    per_step = (state.train_seconds + state.eval_seconds) / state.step if state.step else 0.0
+    eta = (total - state.step) * per_step if cfg.max_steps and per_step else None
+    return {"step": state.step, "epoch": state.epoch, "max_steps": cfg.max_steps, "metric": metric,
+            "best": state.best_metric if state.curve else None, "best_step": state.best_step,
+            "bad_evals": state.bad_evals, "patience": cfg.patience, "stopped_early": state.stopped_early,
+            "examples_per_s": state.examples_per_s, "eta_s": eta, "time": time.time(), "curve": state.curve}
+
+
+def train(model: torch.nn.Module, cfg: TrainConfig, *, make_batches: Callable[[int], list],
+          batch_fn: Callable[[np.ndarray], dict], evaluate: Callable[[torch.nn.Module], dict],
+          metric: str, ckpt_dir: Path, seed: int, dist: Dist | None = None,
+          progress: bool = True) -> TrainState:
+    """Train until max_epochs/max_steps or early stop; leaves the best weights in `model`.
+
+    make_batches(epoch) -> list of index arrays (same on every rank; rank r takes every world_size-th);
+    batch_fn(indices) -> model kwargs as CPU tensors (moved to the device here, in one place);
+    evaluate(model) -> metrics dict containing `metric`, and optionally `per_user` outcomes (kept for the best
+    step in `state.best_per_user`, not in the curve) and `serving` (dropped). Every rank calls it (each decodes
+    a share of the users: scaling.decode), so ZeRO-3's partitioned weights can validate.
+    """
+    dist = dist or Dist()
+    device = torch.device(dist.device)
+    model.to(device)   # the engine's optimizer and DDP wrap the placed parameters
+    if dist.world_size > 1 and cfg.backend == "single":
+        raise ConfigError(f"train.backend=single but this job has {dist.world_size} ranks; set train.backend=ddp")
+    ckpt_dir.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(seed)
+    engine = (_DeepSpeedEngine if cfg.backend == "deepspeed" else _TorchEngine)(model, cfg, dist)
+    state = TrainState()
+    best = ckpt_dir / "best.pt"
+    loaded = engine.load(ckpt_dir)   # resume after a kill
+    if loaded is not None:
+        state = TrainState(**loaded)
+        state.resumed_from.append(state.step)
+
+    def checkpoint():
+        engine.save(ckpt_dir, asdict(state))
+        if dist.is_main:
+            write_json(ckpt_dir / "progress.json", progress_summary(state, cfg, metric, total))
+
+    def validate():
+        t0 = time.perf_counter()
+        model.eval()
+        m = evaluate(model)
+        model.train()
+        state.eval_seconds += time.perf_counter() - t0
+        per_user = m.pop("per_user", None)
+        m.pop("serving", None)
+        score = torch.tensor([m.get(metric, 0.0)], device=device)   # nccl collectives take device tensors
+        if dist.world_size > 1:   # every rank decoded the same users; rank 0's score decides for all
+            torch_dist.broadcast(score, 0)
+        score = float(score)
+        state.curve.append({"step": state.step, "epoch": state.epoch, **m})
+        if score > state.best_metric:
+            state.best_metric, state.best_step, state.bad_evals = score, state.step, 0
+            state.best_per_user = {k: v.tolist() for k, v in per_user.items()} if per_user else {}
+            with full_weights(model):
+                if dist.is_main:
+                    atomic_torch_save(trainable_state(model), best)
+        else:
+            state.bad_evals += 1
+        return m
+
+    pin = device.type == "cuda"
+    n_per_epoch = len(make_batches(0)) // dist.world_size
+    total = cfg.max_steps or cfg.max_epochs * n_per_epoch
+    bar = tqdm(total=total, initial=state.step, desc="train", unit="step", disable=not (progress and dist.is_main))
+    model.train()
+    done = state.stopped_early or state.step >= total
+    while not done and state.epoch < cfg.max_epochs:
+        batches = make_batches(state.epoch)[dist.rank::dist.world_size][:n_per_epoch]
+        for i in range(state.batch_in_epoch, len(batches)):
+            t0 = time.perf_counter()
+            batch = batch_fn(batches[i])
+            tokens = int(batch["attention_mask"].sum())   # on the CPU, before the copy: no device sync
+            batch = {k: (v.pin_memory() if pin else v).to(device, non_blocking=True) if torch.is_tensor(v) else v
+                     for k, v in batch.items()}   # pinned: the copy overlaps the previous step's kernels
+            loss = engine.step(batch)
+            state.train_seconds += time.perf_counter() - t0
+            state.examples_seen += len(batches[i]) * dist.world_size
+            state.tokens_seen += tokens * dist.world_size
+            state.step += 1
+            state.batch_in_epoch = i + 1
+            bar.update(1)
+            if state.step % cfg.eval_every == 0:
+                m = validate()
+                bar.set_postfix(loss=f"{loss.item():.3f}", **{metric: f"{m.get(metric, float('nan')):.4f}"},
+                                best=f"{state.best_metric:.4f}")
+                if state.bad_evals >= cfg.patience:
+                    state.stopped_early = True
+                checkpoint()
+            if state.stopped_early or state.step >= total:
+                done = True
+                break
+        if not done:
+            state.epoch += 1
+            state.batch_in_epoch = 0
+    if not state.curve or state.curve[-1]["step"] != state.step:
+        validate()   # always validate the final weights
+        checkpoint()
+    bar.close()
+    if dist.world_size > 1:
+        torch_dist.barrier()   # rank 0 may still be writing best.pt
+    with full_weights(model):
+        state.rank_weight_sha256 = rank_weight_hashes(model, dist)   # last-step weights, every rank
+    if best.is_file():
+        with full_weights(model, modifier_rank=0):   # ZeRO-3: the exit broadcasts rank 0's and re-partitions
+            load_trainable_state(model, torch.load(best, weights_only=True, map_location=device))
+    return state
+
+
+def weights_sha256(model: torch.nn.Module) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for name, t in sorted(model.state_dict().items()):
+        h.update(name.encode())
+        h.update(t.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())   # any dtype
+    return h.hexdigest()
+
+
+def rank_weight_hashes(model: torch.nn.Module, dist: Dist) -> list[str]:
+    """Every rank's weight hash (gathered on all ranks): equal hashes show the ranks stayed in sync."""
+    mine = weights_sha256(model)
+    if dist.world_size == 1:
+        return [mine]
+    out: list = [None] * dist.world_size
+    torch_dist.all_gather_object(out, mine)
+    return out
