@@ -1,6 +1,7 @@
 """A pip-installed copy runs its own main job (issue #27): the wheel `pip wheel .` builds holds the grids, profiles
 and DeepSpeed configs, and a fresh environment with only that wheel (its dependencies borrowed from this one's
 site-packages, never the checkout) runs `gr-scaling` from outside the checkout."""
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -28,7 +29,12 @@ def test_an_installed_wheel_runs_the_shipped_grids_from_outside_the_checkout(tmp
         assert r.returncode == 0, f"{cmd}: {r.stdout[-1500:]}{r.stderr[-1500:]}"
         return r.stdout
 
-    sh(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", tmp_path / "dist", REPO)
+    src = tmp_path / "src"   # a copy of what the wheel is built from: setuptools writes build/ beside its sources
+    src.mkdir()
+    for part in ("pyproject.toml", "README.md", "scaling", "sweeps", "analysis", "slurm"):
+        (shutil.copytree if (REPO / part).is_dir() else shutil.copy)(REPO / part, src / part, **(
+            {"ignore": shutil.ignore_patterns("__pycache__")} if (REPO / part).is_dir() else {}))
+    sh(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", tmp_path / "dist", src)
     wheel = next((tmp_path / "dist").glob("gr_scaling-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     for shipped in ("sweeps/grids/quick.yaml", "sweeps/grids/quick-ci.yaml", "sweeps/site/profiles/local.yaml",

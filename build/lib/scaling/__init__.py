@@ -1,1 +1,0 @@
-"""gr-scaling: the science of one run (data, encoders, tokenizers, recommenders, training, metrics)."""

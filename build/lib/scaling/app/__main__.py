@@ -1,5 +1,0 @@
-import sys
-
-from scaling.app.main import main
-
-sys.exit(main())
