@@ -46,7 +46,7 @@ def still_rising(boot, n_max: float, sigma_top: float, level: float = 0.95, k: f
     """(rising, gap_hi): gap_hi is the upper `level` bound over the bootstrap of R0 minus the law's value at the
     largest size (how far above the largest run the ceiling may lie); rising when it exceeds `k` standard errors
     of the largest run, i.e. the runs cannot rule out that the curve still climbs measurably past its largest size.
-    On synthetic studies (bench/calibrate_intervals.py, 40 studies each): true for 93% of curves 22% below their
+    On synthetic studies (analysis.calibration, 40 studies each): true for 93% of curves 22% below their
     ceiling at the largest size (500 users a point) and 100% at 2,000 users; for 12-30% of curves within 0.3% of
     it (2,000 users; 12% with seed 1, 30% with seed 4)."""
     fit = boot.fit

@@ -1,12 +1,7 @@
-"""Calibration of the fit intervals on synthetic studies with a known law: how often does each method's 95%
-interval for R0, A, a cover the truth, and how wide is it?
+"""Prints the interval calibration on synthetic studies with a known law (analysis.calibration): coverage and
+width of each method's 95% intervals, or with --suggest how `suggest` ranks next runs on curves still rising.
 
-Each study: sizes N (5 by default), `seeds` runs per size, each run scored on `users` evaluation users whose
-hits are drawn at the law's rate (plus a per-seed offset of sd `seed_sd` when seeds > 1). Methods:
-- runs:  the old way: unweighted fit, bootstrap over runs only (never over users);
-- users: weighted fit + hierarchical bootstrap (seeds within sizes, users within runs), analysis.outcomes.
-
-    python bench/calibrate_intervals.py [--studies 100] [--users 500] [--seeds 1] [--boot 200]
+    python bench/calibrate_intervals.py [--studies 100] [--users 500] [--seeds 1] [--boot 200] [--suggest]
 Prints figures; asserts nothing (tests/test_uncertainty.py holds the acceptance checks).
 """
 from __future__ import annotations
@@ -14,81 +9,7 @@ from __future__ import annotations
 import argparse
 import time
 
-import numpy as np
-
-from analysis.bootstrap import bootstrap
-from analysis.fit import fit_arrays
-from analysis.outcomes import fit_with_user_noise
-
-SIZES = np.array([1e5, 4e5, 1.6e6, 6.4e6, 2.56e7])
-
-
-def truth_scaled(r0: float, a_raw: float, alpha: float, sizes: np.ndarray) -> dict:
-    """The law's parameters in the fit's units (sizes divided by their geometric mean)."""
-    s = float(np.exp(np.log(sizes).mean()))
-    return {"R0": r0, "A": a_raw * s ** -alpha, "a": alpha}
-
-
-def simulate(rng, sizes, r0, a_raw, alpha, users, seeds, seed_sd):
-    """(n per run, per-user 0/1 values per run)."""
-    n, values = [], []
-    for s in sizes:
-        p = r0 - a_raw * s ** -alpha
-        for _ in range(seeds):
-            q = float(np.clip(p + (rng.normal(0, seed_sd) if seeds > 1 else 0.0), 1e-4, 1))
-            n.append(s)
-            values.append((rng.random(users) < q).astype(float))
-    return np.array(n), values
-
-
-def study_intervals(method: str, n, values, n_boot: int, seed: int):
-    if method == "users":
-        f, b, *_ = fit_with_user_noise("power_floor", n, values, n_boot, seed)
-    else:
-        y = np.array([v.mean() for v in values])
-        f = fit_arrays("power_floor", [n], y)
-        b = bootstrap(f, [n], y, n=n_boot, seed=seed)
-    return f, b, b.ci()
-
-
-def calibrate(studies: int, users: int, seeds: int, n_boot: int, r0=0.06, a_raw=None, alpha=0.5, seed_sd=0.003,
-              sizes=SIZES, methods=("runs", "users"), seed=0) -> dict:
-    a_raw = a_raw if a_raw is not None else 0.04 * sizes[0] ** alpha   # y(smallest) = r0 - 0.04
-    truth = truth_scaled(r0, a_raw, alpha, sizes)
-    rng = np.random.default_rng(seed)
-    res = {m: {"cover": {p: 0 for p in truth}, "width": {p: [] for p in truth}, "n": 0} for m in methods}
-    for i in range(studies):
-        n, values = simulate(rng, sizes, r0, a_raw, alpha, users, seeds, seed_sd)
-        for m in methods:
-            try:
-                _, _, ci = study_intervals(m, n, values, n_boot, i)
-            except Exception:   # noqa: BLE001 - a study that cannot be fitted counts as not covering
-                res[m]["n"] += 1
-                continue
-            res[m]["n"] += 1
-            for p, t in truth.items():
-                lo, hi = ci[p]
-                res[m]["cover"][p] += int(lo <= t <= hi)
-                res[m]["width"][p].append(hi - lo)
-    return {m: {"coverage": {p: r["cover"][p] / max(r["n"], 1) for p in truth},
-                "median_width": {p: float(np.median(r["width"][p])) if r["width"][p] else np.nan for p in truth},
-                "studies": r["n"]} for m, r in res.items()} | {"truth": truth}
-
-
-def rising_rate(studies: int = 40, users: int = 2000, r0: float = 0.06, alpha: float = 1.0, gap: float = 0.04,
-                n_boot: int = 60, seed: int = 1) -> float:
-    """How often `analysis.suggest.still_rising` calls a synthetic curve still rising at its largest size (the
-    rule that puts a larger size first). Defaults: a saturated curve (a=1, within 0.3% of R0 at the largest size)."""
-    from analysis.suggest import still_rising
-
-    a_raw = gap * SIZES[0] ** alpha
-    rng = np.random.default_rng(seed)
-    hits = 0
-    for i in range(studies):
-        n, values = simulate(rng, SIZES, r0, a_raw, alpha, users, 1, 0.0)
-        _, b, sigma, *_ = fit_with_user_noise("power_floor", n, values, n_boot, i)
-        hits += still_rising(b, float(n.max()), float(sigma[np.argmax(n)]))[0]
-    return hits / studies
+from analysis.calibration import SIZES, calibrate, check_suggest, rising_rate
 
 
 def main():
@@ -123,35 +44,3 @@ def main():
 
 if __name__ == "__main__":
     main()
-
-
-def check_suggest(studies: int = 50, users: int = 500, sims: int = 8, n_boot: int = 60, seed: int = 3,
-                  r0: float = 0.10, alpha: float = 0.25, gap: float = 0.09) -> dict:
-    """On curves still rising at their largest size: how often `suggest` ranks a larger size first, and how its
-    expected R0 width compares with the width measured after really adding that run (drawn from the true law)."""
-    from types import SimpleNamespace
-
-    from analysis.suggest import candidates, suggest
-
-    a_raw = gap * SIZES[0] ** alpha   # y(smallest) = r0 - gap; default: still 22% below R0 at the largest size
-    rng = np.random.default_rng(seed)
-    first, ratios = [], []
-    for i in range(studies):
-        n, values = simulate(rng, SIZES, r0, a_raw, alpha, users, 1, 0.0)
-        f, b, sigma, *_ = fit_with_user_noise("power_floor", n, values, n_boot, i)
-        ranked = suggest(SimpleNamespace(fit=f, n=n, boot=b, sigma=sigma), np.full(len(n), users), sims=sims,
-                         n_boot=n_boot, seed=i)
-        top = ranked[0]
-        first.append(top.kind)
-        design = next(d for k, _, d, _, _ in candidates(n, np.full(len(n), users)) if k == top.kind)
-        # the runs really added, drawn from the true law: measured width of R0 after them
-        p = np.clip(r0 - a_raw * design.sizes ** -alpha, 1e-4, 1)
-        new_values = [(rng.random(int(u)) < q).astype(float) for q, u in zip(p, design.users)]
-        if top.kind == "larger":     # the existing runs stay; one run is added
-            new_values = values + new_values[-1:]
-        _, b2, *_ = fit_with_user_noise("power_floor", design.sizes, new_values, 100, i)
-        lo, hi = b2.ci()["R0"]
-        ratios.append(top.expected_width / (hi - lo))
-    ratios = np.array(ratios)
-    return {"larger_first": first.count("larger") / studies, "median_ratio": float(np.median(ratios)),
-            "within_1.5": float(np.mean((ratios >= 1 / 1.5) & (ratios <= 1.5))), "kinds": first}

@@ -127,10 +127,9 @@ def test_cli_errors_are_one_line(tmp_path):
 
 
 def test_step_limited_record_of_an_unfinished_run_is_the_limited_run(tmp_path, shared_cache):
-    """bench/step_limited_record.py: an unlimited run's checkpoint at step N gives the record a run limited to N
+    """gr-scaling step-limited: an unlimited run's checkpoint at step N gives the record a run limited to N
     steps makes (same best checkpoint, same test users, same metrics), with resumed_from saying where it began."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-    from step_limited_record import step_limited
+    from scaling.app.step_limited import step_limited
 
     args = ["data.max_users=300", "tokenizer.width=16", "model.preset=tiny", "train.batch_size=32",
             "train.eval_every=20", "train.patience=100", "eval.valid_users=50", "eval.test_users=100"]

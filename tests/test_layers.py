@@ -5,8 +5,8 @@ import ast
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-# what analysis may use of scaling: no training code, no torch (scaling.paradigms imports its builders lazily)
-ANALYSIS_MAY_USE = ("scaling.errors", "scaling.record", "scaling.paradigms")
+# what analysis may use of scaling: no training code, no torch (scaling.paradigms imports its builders lazily; scaling.config needs only yaml)
+ANALYSIS_MAY_USE = ("scaling.errors", "scaling.record", "scaling.paradigms", "scaling.config")
 
 
 def _imports(path: Path) -> list[str]:

@@ -64,6 +64,8 @@ def test_committed_records_keep_their_ids_under_the_auto_grids(forced):
     assert len(both & ladder) == 8          # the ninth (grid at 1e-3) came from an earlier ladder grid
     assert named(GRIDS / "quick.yaml", True) >= recommender
     assert not named(GRIDS / "quick.yaml", False) & recommender
+    fidelity = _records(RESULTS / "fidelity")   # issue #14's rows, once bash arrays, are grids now
+    assert named(GRIDS / "fidelity-ablation.yaml", True) | named(GRIDS / "fidelity-trained-out.yaml", True) >= fidelity
     quick = _records(RESULTS / "quick")
     assert len(named(RESULTS / "grid.yaml", True) & quick) == len(named(RESULTS / "grid.yaml", False) & quick) == 6
     every = [d for d in RESULTS.glob("*/*") if d.name.startswith(("sidgr-", "llmrs-"))]

@@ -13,10 +13,7 @@ from analysis.report import write_report
 from analysis.study import fit_curve
 from scaling.record import write_outcomes
 
-import sys
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-from calibrate_intervals import calibrate  # noqa: E402
+from analysis.calibration import calibrate
 
 SIZES = np.array([1e5, 4e5, 1.6e6, 6.4e6, 2.56e7])
 
@@ -147,7 +144,7 @@ def test_suggest_ranks_a_larger_size_first_on_rising_curves():
     matches, in the median over studies, the width measured after really adding that run (drawn from the true
     law) within 1.5x. On saturated curves (within 0.3% of R0 at the largest size, 2,000 users a point) the
     larger-size rule fires on well under half of the studies, leaving the ranking to the expected widths."""
-    from calibrate_intervals import check_suggest, rising_rate
+    from analysis.calibration import check_suggest, rising_rate
 
     r = check_suggest(studies=50, users=500, sims=6, n_boot=40, seed=3)
     saturated = rising_rate(studies=40, users=2000, seed=4)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from scaling.app import config, data, fit, presets, quickstart, reference, report, run, suggest, sweep
+from scaling.app import (config, data, fidelity, fit, presets, quickstart, reference, report, run, step_limited, suggest,
+                         sweep)
 from scaling.errors import GRError
 
-VERBS = (run, config, data, presets, fit, report, suggest, reference, sweep, quickstart)
+VERBS = (run, config, data, presets, fit, report, suggest, reference, fidelity, sweep, quickstart, step_limited)
 
 
 def build_parser() -> argparse.ArgumentParser:

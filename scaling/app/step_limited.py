@@ -1,26 +1,22 @@
-"""A step-limited record of an unfinished run (issue #14: a trained-out run that a working session cannot finish).
-
-    python bench/step_limited_record.py RUN_DIR [--runs-dir DIR] [--data-dir DIR] [--cache-dir DIR]
+"""`gr-scaling step-limited RUN`: a step-limited record of an unfinished run (issue #14: a trained-out run that a
+working session cannot finish).
 
 Makes RUN's config with `train.max_steps` = the step of RUN's last checkpoint, starts it from a copy of that
 checkpoint, so the run only does its final validation and test decode of the best checkpoint so far, and writes an
 ordinary record (its budget reads "N steps"; `resumed_from` in metrics.json says where it started). That record is
 the one a run with that step limit makes: the learning rate is constant after warmup and nothing before the limit
-depends on it. RUN itself is left as it is and resumes as before. Prints the new run directory; asserts nothing.
+depends on it. RUN itself is left as it is and resumes as before. Prints the new run directory.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from scaling import config  # noqa: E402
-from scaling.errors import GRError  # noqa: E402
-from scaling.run import run, run_dir_for  # noqa: E402
+from scaling import config
+from scaling.errors import GRError
+from scaling.record import run_dir_for
+from scaling.run import run
 
 
 def step_limited(run_dir: Path, runs_dir: Path, data_dir: str | None, cache_dir: str | None) -> Path:
@@ -41,18 +37,15 @@ def step_limited(run_dir: Path, runs_dir: Path, data_dir: str | None, cache_dir:
     return run(cfg, runs_dir, cache_dir, data_dir, progress=False)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("run_dir", type=Path)
-    ap.add_argument("--runs-dir", type=Path, default=None, help="where the new run goes (default: beside RUN)")
-    ap.add_argument("--data-dir", default=None)
-    ap.add_argument("--cache-dir", default=None)
-    a = ap.parse_args()
-    try:
-        print(step_limited(a.run_dir, a.runs_dir or a.run_dir.parent, a.data_dir, a.cache_dir))
-    except GRError as e:
-        sys.exit(f"error: {e}")
+def command(args) -> None:
+    run_dir = Path(args.run_dir)
+    print(step_limited(run_dir, Path(args.runs_dir) if args.runs_dir else run_dir.parent, args.data_dir, args.cache_dir))
 
 
-if __name__ == "__main__":
-    main()
+def register(sub) -> None:
+    s = sub.add_parser("step-limited", help="the record a step limit makes, from an unfinished run's checkpoint")
+    s.add_argument("run_dir", help="the unfinished run's directory (with ckpt/last.pt and ckpt/progress.json)")
+    s.add_argument("--runs-dir", default=None, help="where the new run goes (default: beside RUN)")
+    s.add_argument("--data-dir", default=None)
+    s.add_argument("--cache-dir", default=None)
+    s.set_defaults(fn=command)

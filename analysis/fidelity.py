@@ -1,22 +1,13 @@
 """The SID-GR fidelity ablation as one table (issue #14): every SID-GR record of a results directory, what it
 switches relative to the recipe SID-GR had before the issue ("old default": prefix examples, whole-vocabulary
 loss, plain RK-Means, NDCG@10 selection), test Recall@10 / NDCG@10 with the 95% interval over its users, and the
-paired difference against the baseline on the users both were scored on.
-
-    python bench/fidelity_table.py notebooks/results/fidelity [--baseline RUN_ID]
-Prints a Markdown table; asserts nothing.
+paired difference against the baseline on the users both were scored on. `gr-scaling fidelity RESULTS` prints it.
 """
 from __future__ import annotations
 
-import argparse
-import sys
-from pathlib import Path
+import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import pandas as pd  # noqa: E402
-
-from scaling import config  # noqa: E402
+import scaling.config as config
 
 # Each switch's value before the issue: the legacy value left out of run ids (HASHED_WHEN_SET)
 SWITCHES = {k: config.HASHED_WHEN_SET[k] for k in ("data.augment", "tokenizer.normalize", "train.select_metric",
@@ -40,7 +31,7 @@ def budget(row) -> str:
 
 
 def table(results: str, baseline: str | None = None, metric: str = "recall@10") -> str:
-    from analysis import load_runs
+    from analysis.load import load_runs
     from analysis.outcomes import compare_runs
 
     df = load_runs(results)
@@ -71,15 +62,3 @@ def table(results: str, baseline: str | None = None, metric: str = "recall@10") 
         sd = f" ± {g['std']:.4f}" if g["count"] > 1 else ""
         lines.append(f"| {name} | {bud} | {int(g['count'])} | {g['mean']:.4f}{sd} |")
     return "\n".join(lines)
-
-
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("results")
-    ap.add_argument("--baseline", default=None, help="run id of the baseline row (default: the run with no switch)")
-    args = ap.parse_args()
-    print(table(args.results, args.baseline))
-
-
-if __name__ == "__main__":
-    main()
