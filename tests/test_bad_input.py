@@ -236,3 +236,11 @@ def test_a_grid_name_never_becomes_a_path_outside_the_runs_directory(tmp_path, c
             ["--dry-run"] if verb == "submit" else [])])
         assert "grid name '../../elsewhere/x' is not a plain name" in err and str(grid) in err
     assert not (tmp_path / "a" / "elsewhere").exists() and not runs.exists()
+
+
+def test_a_dataset_name_never_becomes_a_path_outside_its_directory(tmp_path, capsys):
+    """A McAuley category names files and a URL: `../x` is refused in one line, before anything is read or fetched."""
+    for argv in (["data", "stats", f"mcauley:{tmp_path}:../../etc/x"], ["data", "download", "../x", str(tmp_path / "d")]):
+        err = _one_line_error(capsys, argv)
+        assert "is not a plain name" in err, err
+    assert not (tmp_path / "d").exists()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from scaling.data.loaders import MCAULEY_CATEGORY
+from scaling.data.loaders import MCAULEY_CATEGORY, checked_category
 from scaling.errors import DataError
 
 BASE_URL = "http://snap.stanford.edu/data/amazon/productGraph/categoryFiles"
@@ -17,7 +17,7 @@ def urls(category: str) -> list[str]:
 
 
 def download(dataset: str, dest: str | Path) -> list[Path]:
-    category = MCAULEY_CATEGORY.get(dataset, dataset)
+    category = checked_category(MCAULEY_CATEGORY.get(dataset, dataset))
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     paths = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import json
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -62,12 +63,21 @@ def load_amazon_p5(folder: Path, name: str, check_counts: bool = True) -> Datase
     return ds
 
 
+def checked_category(category: str) -> str:
+    """A McAuley category becomes file names (reviews_<Category>_5.json.gz) and a URL: a plain name only."""
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_,&-]*", category):
+        raise DataError(f"McAuley category {category!r} is not a plain name (letters, digits, '_', ',', '&', '-'), "
+                        "e.g. Beauty or Clothing_Shoes_and_Jewelry")
+    return category
+
+
 def load_mcauley(folder: Path, category: str, name: str | None = None) -> Dataset:
     """McAuley's original files: reviews_<Category>_5.json.gz + meta_<Category>.json.gz.
 
     Same preprocessing as S3-Rec/P5: each user's reviews sorted by unixReviewTime (stable, so
     same-day reviews keep file order).
     """
+    checked_category(category)
     reviews = folder / f"reviews_{category}_5.json.gz"
     meta = folder / f"meta_{category}.json.gz"
     by_user: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
