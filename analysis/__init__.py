@@ -9,7 +9,7 @@ from analysis.bootstrap import Bootstrap, bootstrap
 from analysis.errors import AnalysisError
 from analysis.fit import Fit, fit_arrays
 from analysis.laws import LAWS, Law
-from analysis.load import load_results, load_runs
+from analysis.load import load_curves, load_results, load_runs
 from analysis.saturation import compare, extrapolation_check, saturation
 from analysis.study import fit_curve, study
 
@@ -23,5 +23,5 @@ def fit(df, x: str | list[str], y: str, law: str = "power_floor", **kw) -> Fit:
     return fit_arrays(law, [df[c].to_numpy(float) for c in xs], df[y].to_numpy(float), **kw)
 
 
-__all__ = ["Bootstrap", "bootstrap", "AnalysisError", "Fit", "fit", "fit_arrays", "LAWS", "Law", "load_results", "load_runs",
+__all__ = ["Bootstrap", "bootstrap", "AnalysisError", "Fit", "fit", "fit_arrays", "LAWS", "Law", "load_curves", "load_results", "load_runs",
            "compare", "extrapolation_check", "saturation", "fit_curve", "study"]

@@ -102,6 +102,48 @@ def load_runs(path: str | Path, include_unfinished: bool = False, warn=None) -> 
     return df
 
 
+def load_curves(path: str | Path, warn=None) -> pd.DataFrame:
+    """Every finished run's training curves in long format: run_id, step, examples, flops, metric, value (metric:
+    `train/loss`, `train/lr`, `train/examples_per_s`, `train/tokens_per_s` from `curves.json` every train.log_every
+    steps, and `valid/<metric>` at every validation; records older than curves.json give their validation curve from
+    metrics.json, examples counted as step x the global batch). `flops` = examples x the record's training FLOPs per
+    example (params.json), NaN where it has none. Attrs: `best_step` per run (the kept checkpoint)."""
+    import sys
+
+    warn = warn or (lambda msg: print(f"warning: {msg}", file=sys.stderr))
+    runs = load_runs(path, warn=warn)
+    rows, best = [], {}
+    for _, r in runs.iterrows():
+        d = Path(r["path"])
+        per_ex = float(r.get("train_flops_per_example", float("nan")))
+        batch = r.get("train.batch_size")
+        try:
+            cur = json.loads((d / "curves.json").read_text()) if (d / "curves.json").is_file() else None
+        except (OSError, ValueError) as e:
+            warn(f"{d / 'curves.json'}: unreadable ({type(e).__name__}); its curves are left out")
+            continue
+        if cur is not None:
+            series = [("train", cur.get("train") or {}), ("valid", cur.get("valid") or {})]
+            best[r["run_id"]] = cur.get("best_step")
+        else:   # an older record: validation only, from metrics.json
+            m = json.loads((d / "metrics.json").read_text())
+            valid = m.get("curve") or []
+            series = [("valid", {k: [p.get(k) for p in valid] for k in (valid[0] if valid else {})})]
+            best[r["run_id"]] = m.get("best_step")
+        for kind, cols in series:
+            steps = cols.get("step") or []
+            examples = cols.get("examples") or [s * batch if batch == batch else float("nan") for s in steps]
+            for k, values in cols.items():
+                if k in ("step", "examples", "epoch"):
+                    continue
+                for s, e, v in zip(steps, examples, values):
+                    if isinstance(v, (int, float)) and not isinstance(v, bool):
+                        rows.append((r["run_id"], s, e, e * per_ex, f"{kind}/{k}", float(v)))
+    df = pd.DataFrame(rows, columns=["run_id", "step", "examples", "flops", "metric", "value"])
+    df.attrs["best_step"] = best
+    return df
+
+
 MINIMAL = ("size", "metric")
 
 

@@ -150,3 +150,32 @@ def plot_frontier(df, cost: str, quality: str, fronts: list, xlabel: str, path: 
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=7, loc="best")
     return _done(fig, path)
+
+
+def plot_training(curves, runs: list[tuple[str, str]], valid_metric: str, best_steps: dict, title: str,
+                  path: str | Path | None = None) -> Figure:
+    """A curve's runs while they trained (from `analysis.load_curves`): training loss (where the records have it)
+    and the validation metric against examples seen, one line per run (`runs`: (run_id, label), smallest size
+    first), the kept checkpoint (`best_steps`) marked on the validation line."""
+    panels = [m for m in ("train/loss", f"valid/{valid_metric}") if (curves["metric"] == m).any()]
+    fig = Figure(figsize=(6.4, 2.6 * max(len(panels), 1) + 0.6))
+    axes = np.atleast_1d(fig.subplots(max(len(panels), 1), 1, sharex=True))
+    colors = [c for c in ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink",
+                          "tab:gray", "tab:olive", "tab:cyan")]
+    for ax, m in zip(axes, panels):
+        for (run_id, lab), color in zip(runs, colors * 4):
+            g = curves[(curves["run_id"] == run_id) & (curves["metric"] == m)].sort_values("step")
+            if g.empty:
+                continue
+            ax.plot(g["examples"], g["value"], color=color, lw=1.3, label=lab)
+            if m.startswith("valid/") and best_steps.get(run_id) is not None:
+                b = g[g["step"] == best_steps[run_id]]
+                if len(b):
+                    ax.scatter(b["examples"], b["value"], color=color, s=36, edgecolor="k", zorder=4)
+        ax.set_ylabel(m + (" (● kept)" if m.startswith("valid/") else ""))
+        ax.grid(alpha=0.3)
+    if panels:
+        axes[0].legend(fontsize=7, loc="best")
+        axes[0].set_title(title)
+    axes[-1].set_xlabel("training examples seen")
+    return _done(fig, path)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.load import run_label, without_probes
-from analysis.plots import plot_runs, plot_scaling
+from analysis.plots import plot_runs, plot_scaling, plot_training
 from analysis.study import Curve, comparison_curves, study
 
 LABELS_BY_AXIS = {"recommender": "SID-GR recommender (non-embedding params)", "encoder": "SID-GR text encoder params",
@@ -61,7 +61,7 @@ def curve_table(c: Curve) -> str:
 
 
 def write_report(results: str | Path, out: str | Path, metric: str = "test/recall@10", n_boot: int = 1000) -> Path:
-    from analysis.load import load_results
+    from analysis.load import load_curves, load_results
 
     df = load_results(results)
     table = df.attrs.get("kind") == "table"
@@ -80,10 +80,12 @@ def write_report(results: str | Path, out: str | Path, metric: str = "test/recal
     if skipped:
         parts += [f"## Skipped records ({len(skipped)})", "", "These run records could not be read and are left out "
                   "(nothing was changed in them):", "", *[f"- {s}" for s in skipped], ""]
+    trained = load_curves(results, warn=lambda *_: None) if not table else None
     for c in curves:
         plot_scaling([{"n": c.n, "y": c.y, "boot": c.boot, "label": c.axis, "sat": c.sat, "lo": c.lo, "hi": c.hi}],
                      label(c), metric, f"{metric} vs {c.axis} size", out / "figures" / c.axis)
         parts.append(curve_table(c))
+        parts += training_section(trained, df, c, out)
     if comp is not None:
         sid, llm = comparison_curves({c.axis: c for c in curves})
         plot_scaling([{"n": sid.n, "y": sid.y, "boot": sid.boot, "label": f"SID-GR ({sid.x})", "lo": sid.lo, "hi": sid.hi,
@@ -244,6 +246,21 @@ def frontier_section(df: pd.DataFrame, metric: str, out: Path) -> list[str]:
     return ["## Cost-quality frontier", "", "Each paradigm's Pareto-optimal runs (no other run of it is as good for "
             "less): quality against estimated training FLOPs, decode FLOPs per user and measured decode seconds per "
             "user (measured seconds drawn per device kind, never mixed).", "", *lines, ""]
+
+
+def training_section(trained, df: pd.DataFrame, c, out: Path) -> list[str]:
+    """The curve's runs while they trained: loss and validation metric against examples, the kept checkpoint marked."""
+    if trained is None or trained.empty or not trained["run_id"].isin(c.runs).any():
+        return []
+    rows = df.set_index("run_id").loc[list(c.runs)].sort_values(c.x)
+    valid = next((str(v) for v in rows.get("train.select_metric", pd.Series(dtype=str)).dropna().unique()), "ndcg@10")
+    runs = [(rid, f"{run_label(r)} ({r[c.x]:.3g})") for rid, r in rows.iterrows()]
+    plot_training(trained, runs, valid, trained.attrs.get("best_step", {}), f"{c.axis}: training curves",
+                  out / "figures" / f"training-{c.axis}")
+    has_loss = trained[trained["run_id"].isin(c.runs) & (trained["metric"] == "train/loss")].shape[0] > 0
+    what = "training loss and validation" if has_loss else "validation (these records predate the loss log)"
+    return [f"Training curves of the {c.axis} runs ({what} {valid} against examples seen; the kept checkpoint "
+            "marked):", "", f"![training {c.axis}](figures/training-{c.axis}.png)", ""]
 
 
 def _markdown_table(df: pd.DataFrame) -> str:

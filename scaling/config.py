@@ -94,6 +94,8 @@ class TrainConfig:
     max_steps: int = 0             # 0 = no step limit
     warmup_steps: int = 100
     eval_every: int = 500          # steps between validations
+    log_every: int = 50            # steps between training-curve points (mean loss, lr, examples/s; curves.json and
+                                   # TensorBoard); not in the run id
     patience: int = 5              # validations without improvement of select_metric before stopping
     select_metric: Literal["ndcg@10", "recall@10", "ndcg@5", "recall@5"] = "ndcg@10"   # validation metric that picks the kept checkpoint and early-stops (GRID: recall@10)
     backend: Literal["single", "ddp", "deepspeed"] = "single"   # (ranks from torchrun / SLURM environment)
@@ -145,7 +147,7 @@ def _choices(cls=None, prefix: str = "") -> dict[str, tuple]:
 
 CHOICES = _choices()
 POSITIVE = {"data.max_history", "tokenizer.levels", "tokenizer.width", "encoder.max_length",
-            "encoder.batch_size", "train.batch_size", "train.eval_every", "eval.beam_size",
+            "encoder.batch_size", "train.batch_size", "train.eval_every", "train.log_every", "eval.beam_size",
             "eval.batch_size", "train.max_epochs", "tokenizer.latent_dim", "llm.lora_r", "llm.lora_alpha",
             "llm.max_prompt_tokens", "llm.max_title_tokens"}
 
@@ -364,7 +366,7 @@ HASHED_WHEN_SET = {"eval.test_users": 0, "data.max_items": 0, "train.autocast": 
                    "model.loss": "vocab"}
 # Keys that say where or how a run executes, not what it is: never hashed (the same run on a CPU or a GPU
 # lands in the same directory and resumes there).
-NEVER_HASHED = ("train.device",)
+NEVER_HASHED = ("train.device", "train.log_every")
 
 
 def config_hash(cfg: RunConfig) -> str:

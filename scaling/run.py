@@ -54,7 +54,7 @@ def run(cfg: RunConfig, runs_dir: str | Path = "runs", cache_dir: str | Path | N
         raise
     if dist.is_main:
         result["timing"]["wall_s"] = time.time() - t0
-        for name in ("params", "metrics", "timing", "data", "serving"):
+        for name in ("params", "metrics", "timing", "data", "serving", "curves"):
             write_json(out / f"{name}.json", result.get(name) or {})
         write_outcomes(out / "outcomes.npz", result.get("outcomes") or {})
         write_status(out, STATUS_DONE)

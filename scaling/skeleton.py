@@ -15,7 +15,8 @@ from typing import Callable
 
 import numpy as np
 
-from scaling.config import RunConfig
+from scaling.config import RunConfig, flatten
+from scaling.curves import TensorBoardCurves, columnar
 from scaling.data.split import Split
 from scaling.decode import Decoder, evaluate
 from scaling.evaluation import best_validation, final_metrics, popular_metrics
@@ -53,11 +54,12 @@ def train_and_record(cfg: RunConfig, b: Bundle, run_dir: Path, dist: Dist | None
         return batch_order(b.train_lengths, cfg.train.batch_size, rng, cfg.train.bucket_by_length)
 
     valid_small = b.split.valid.sample(ev.valid_users)
+    curves = TensorBoardCurves(run_dir / "tb", flatten(cfg.to_dict())) if dist.is_main else None
     t = time.perf_counter()
     state = train(b.model, cfg.train, make_batches=make_batches, batch_fn=b.batch_fn,
                   evaluate=lambda m: evaluate(b.decoder, valid_small, progress, "validate", dist),
                   metric=cfg.train.select_metric,
-                  ckpt_dir=run_dir / "ckpt", seed=cfg.seed, dist=dist, progress=progress)
+                  ckpt_dir=run_dir / "ckpt", seed=cfg.seed, dist=dist, progress=progress, curves=curves)
     timing["train_s"] = time.perf_counter() - t
     timing["train_examples_per_s"] = state.examples_per_s
     timing["train_tokens_per_s"] = state.tokens_per_s
@@ -78,4 +80,5 @@ def train_and_record(cfg: RunConfig, b: Bundle, run_dir: Path, dist: Dist | None
             serving.update(b.serving_flops())
         params = b.params(state)
     return {"metrics": metrics, "params": params, "timing": timing, "data": b.data, "outcomes": outcomes,
-            "serving": serving}
+            "serving": serving, "curves": {"train": columnar(state.log), "valid": columnar(state.curve),
+                                           "log_every": cfg.train.log_every, "best_step": state.best_step}}

@@ -77,6 +77,7 @@ class TrainState:
     examples_seen: int = 0
     tokens_seen: int = 0
     curve: list = field(default_factory=list)
+    log: list = field(default_factory=list)        # the training curve: one entry every train.log_every steps
     resumed_from: list = field(default_factory=list)   # steps at which a killed run was resumed
     rank_weight_sha256: list = field(default_factory=list)
     best_per_user: dict = field(default_factory=dict)   # the best validation's per-user outcomes (lists)
@@ -168,6 +169,9 @@ class _TorchEngine:
         self.sched.step()
         return loss
 
+    def lr(self) -> float:
+        return float(self.sched.get_last_lr()[0])
+
     def save(self, ckpt_dir: Path, state: dict) -> None:
         if self.dist.is_main:
             atomic_torch_save({"model": trainable_state(self.model), "opt": self.opt.state_dict(),
@@ -219,6 +223,9 @@ class _DeepSpeedEngine:
         self.engine.step()
         return loss
 
+    def lr(self) -> float:
+        return float(self.engine.get_lr()[0])
+
     def save(self, ckpt_dir: Path, state: dict) -> None:
         self.engine.save_checkpoint(str(ckpt_dir / "deepspeed"), tag="last",
                                     client_state={"state": state, "rng": rng_state()})
@@ -242,13 +249,14 @@ def progress_summary(state: TrainState, cfg: TrainConfig, metric: str, total: in
     return {"step": state.step, "epoch": state.epoch, "max_steps": cfg.max_steps, "metric": metric,
             "best": state.best_metric if state.curve else None, "best_step": state.best_step,
             "bad_evals": state.bad_evals, "patience": cfg.patience, "stopped_early": state.stopped_early,
-            "examples_per_s": state.examples_per_s, "eta_s": eta, "time": time.time(), "curve": state.curve}
+            "examples_per_s": state.examples_per_s, "eta_s": eta, "time": time.time(), "curve": state.curve,
+            "last_log": state.log[-1] if state.log else None}
 
 
 def train(model: torch.nn.Module, cfg: TrainConfig, *, make_batches: Callable[[int], list],
           batch_fn: Callable[[np.ndarray], dict], evaluate: Callable[[torch.nn.Module], dict],
           metric: str, ckpt_dir: Path, seed: int, dist: Dist | None = None,
-          progress: bool = True) -> TrainState:
+          progress: bool = True, curves=None) -> TrainState:
     """Train until max_epochs/max_steps or early stop; leaves the best weights in `model`.
 
     make_batches(epoch) -> list of index arrays (same on every rank; rank r takes every world_size-th);
@@ -256,6 +264,9 @@ def train(model: torch.nn.Module, cfg: TrainConfig, *, make_batches: Callable[[i
     evaluate(model) -> metrics dict containing `metric`, and optionally `per_user` outcomes (kept for the best
     step in `state.best_per_user`, not in the curve) and `serving` (dropped). Every rank calls it (each decodes
     a share of the users: scaling.decode), so ZeRO-3's partitioned weights can validate.
+    Every `cfg.log_every` steps the mean training loss since the last log (rank 0's, under DDP), the learning rate
+    and the rates are appended to `state.log` (checkpointed with the state, so a resumed run's curve has each logged step once) and
+    sent to `curves` (TensorBoard; scaling.curves), with every validation.
     """
     dist = dist or Dist()
     device = torch.device(dist.device)
@@ -271,6 +282,20 @@ def train(model: torch.nn.Module, cfg: TrainConfig, *, make_batches: Callable[[i
     if loaded is not None:
         state = TrainState(**loaded)
         state.resumed_from.append(state.step)
+    if curves is not None:   # a resumed run drops what the killed process logged past its checkpoint, then logs it again
+        curves.open(state.step + 1 if state.step else 0)
+    window = {"loss": torch.zeros((), device=device), "steps": 0, "examples": 0, "tokens": 0, "seconds": 0.0}
+
+    def log_train():
+        """One point of the training curve: the window's mean loss (one device sync per log, not per step)."""
+        n = window["steps"]
+        point = {"step": state.step, "examples": state.examples_seen, "loss": float(window["loss"]) / n,
+                 "lr": engine.lr(), "examples_per_s": window["examples"] / max(window["seconds"], 1e-9),
+                 "tokens_per_s": window["tokens"] / max(window["seconds"], 1e-9)}
+        state.log.append(point)
+        if curves is not None:
+            curves.train(point)
+        window.update(loss=torch.zeros((), device=device), steps=0, examples=0, tokens=0, seconds=0.0)
 
     def checkpoint():
         engine.save(ckpt_dir, asdict(state))
@@ -289,7 +314,9 @@ def train(model: torch.nn.Module, cfg: TrainConfig, *, make_batches: Callable[[i
         if dist.world_size > 1:   # every rank decoded the same users; rank 0's score decides for all
             torch_dist.broadcast(score, 0)
         score = float(score)
-        state.curve.append({"step": state.step, "epoch": state.epoch, **m})
+        state.curve.append({"step": state.step, "epoch": state.epoch, "examples": state.examples_seen, **m})
+        if curves is not None:
+            curves.valid(state.step, state.examples_seen, m)
         if score > state.best_metric:
             state.best_metric, state.best_step, state.bad_evals = score, state.step, 0
             state.best_per_user = {k: v.tolist() for k, v in per_user.items()} if per_user else {}
@@ -315,11 +342,20 @@ def train(model: torch.nn.Module, cfg: TrainConfig, *, make_batches: Callable[[i
             batch = {k: (v.pin_memory() if pin else v).to(device, non_blocking=True) if torch.is_tensor(v) else v
                      for k, v in batch.items()}   # pinned: the copy overlaps the previous step's kernels
             loss = engine.step(batch)
-            state.train_seconds += time.perf_counter() - t0
+            dt = time.perf_counter() - t0
+            state.train_seconds += dt
             state.examples_seen += len(batches[i]) * dist.world_size
             state.tokens_seen += tokens * dist.world_size
             state.step += 1
             state.batch_in_epoch = i + 1
+            window["loss"] += loss.detach().float()
+            window["steps"] += 1
+            window["examples"] += len(batches[i]) * dist.world_size
+            window["tokens"] += tokens * dist.world_size
+            window["seconds"] += dt
+            if state.step % cfg.log_every == 0:
+                log_train()
+                bar.set_postfix(loss=f"{state.log[-1]['loss']:.3f}", best=f"{state.best_metric:.4f}")
             bar.update(1)
             if state.step % cfg.eval_every == 0:
                 m = validate()
@@ -334,10 +370,14 @@ def train(model: torch.nn.Module, cfg: TrainConfig, *, make_batches: Callable[[i
         if not done:
             state.epoch += 1
             state.batch_in_epoch = 0
+    if window["steps"]:
+        log_train()   # the last partial window
     if not state.curve or state.curve[-1]["step"] != state.step:
         validate()   # always validate the final weights
         checkpoint()
     bar.close()
+    if curves is not None:
+        curves.close({f"best/{metric}": state.best_metric} if state.curve else None)
     if dist.world_size > 1:
         torch_dist.barrier()   # rank 0 may still be writing best.pt
     with full_weights(model):

@@ -9,7 +9,7 @@ from scaling.record.atomic import atomic_write_bytes
 
 # What a run directory holds (scaling.run writes them; sweeps and analysis read them through this package).
 RECORD_FILES = ("config.json", "params.json", "metrics.json", "timing.json", "env.json", "data.json", "serving.json",
-                "outcomes.npz", "events.log", "status")
+                "curves.json", "outcomes.npz", "events.log", "status")   # and tb/: TensorBoard events (scaling.curves)
 
 
 def write_json(path: Path, obj) -> None:

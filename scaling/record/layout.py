@@ -21,7 +21,8 @@ def progress_line(p: dict) -> str:
     limit = f"/{p['max_steps']}" if p.get("max_steps") else ""
     best = f"best {p['metric']} {p['best']:.4f} @{p['best_step']}" if p.get("best") is not None else "not validated yet"
     eta = f", ETA {p['eta_s'] / 60:.0f} min" if p.get("eta_s") is not None else ""
-    return (f"step {p['step']}{limit} (epoch {p['epoch']}), {best}, {p['bad_evals']}/{p['patience']} bad, "
+    loss = f", loss {p['last_log']['loss']:.3f}" if p.get("last_log") else ""
+    return (f"step {p['step']}{limit} (epoch {p['epoch']}){loss}, {best}, {p['bad_evals']}/{p['patience']} bad, "
             f"{p['examples_per_s']:.0f} ex/s{eta}")
 
 
