@@ -61,7 +61,7 @@ def curve_table(c: Curve) -> str:
 
 
 def write_report(results: str | Path, out: str | Path, metric: str = "test/recall@10", n_boot: int = 1000) -> Path:
-    from analysis.load import load_curves, load_results
+    from analysis.load import load_results
 
     df = load_results(results)
     table = df.attrs.get("kind") == "table"
@@ -80,12 +80,10 @@ def write_report(results: str | Path, out: str | Path, metric: str = "test/recal
     if skipped:
         parts += [f"## Skipped records ({len(skipped)})", "", "These run records could not be read and are left out "
                   "(nothing was changed in them):", "", *[f"- {s}" for s in skipped], ""]
-    trained = load_curves(results, warn=lambda *_: None) if not table else None
     for c in curves:
         plot_scaling([{"n": c.n, "y": c.y, "boot": c.boot, "label": c.axis, "sat": c.sat, "lo": c.lo, "hi": c.hi}],
                      label(c), metric, f"{metric} vs {c.axis} size", out / "figures" / c.axis)
         parts.append(curve_table(c))
-        parts += training_section(trained, df, c, out)
     if comp is not None:
         sid, llm = comparison_curves({c.axis: c for c in curves})
         plot_scaling([{"n": sid.n, "y": sid.y, "boot": sid.boot, "label": f"SID-GR ({sid.x})", "lo": sid.lo, "hi": sid.hi,
@@ -114,6 +112,7 @@ def write_report(results: str | Path, out: str | Path, metric: str = "test/recal
         parts += paired_section(df, curves, metric)
         parts += frontier_section(df, metric, out)
         parts += reference_section(df, metric)
+        parts += training_section(results, df, out)
     if notes:
         parts += ["## Not fitted", "", *[f"- {n}" for n in notes], ""]
     fits = {c.axis: {"runs": len(c.n), "sizes": int(np.unique(c.n).size), "law": c.fit.law.formula,
@@ -248,19 +247,33 @@ def frontier_section(df: pd.DataFrame, metric: str, out: Path) -> list[str]:
             "user (measured seconds drawn per device kind, never mixed).", "", *lines, ""]
 
 
-def training_section(trained, df: pd.DataFrame, c, out: Path) -> list[str]:
-    """The curve's runs while they trained: loss and validation metric against examples, the kept checkpoint marked."""
-    if trained is None or trained.empty or not trained["run_id"].isin(c.runs).any():
+def training_section(results, df: pd.DataFrame, out: Path) -> list[str]:
+    """Every ladder's runs while they trained (fitted or not: a ladder too short for a law is still worth looking
+    at): loss and validation metric against examples seen, one line per size, the kept checkpoint marked."""
+    from analysis.load import load_curves
+    from analysis.study import AXES, axis_runs
+
+    trained = load_curves(results, warn=lambda *_: None)
+    if trained.empty:
         return []
-    rows = df.set_index("run_id").loc[list(c.runs)].sort_values(c.x)
-    valid = next((str(v) for v in rows.get("train.select_metric", pd.Series(dtype=str)).dropna().unique()), "ndcg@10")
-    runs = [(rid, f"{run_label(r)} ({r[c.x]:.3g})") for rid, r in rows.iterrows()]
-    plot_training(trained, runs, valid, trained.attrs.get("best_step", {}), f"{c.axis}: training curves",
-                  out / "figures" / f"training-{c.axis}")
-    has_loss = trained[trained["run_id"].isin(c.runs) & (trained["metric"] == "train/loss")].shape[0] > 0
-    what = "training loss and validation" if has_loss else "validation (these records predate the loss log)"
-    return [f"Training curves of the {c.axis} runs ({what} {valid} against examples seen; the kept checkpoint "
-            "marked):", "", f"![training {c.axis}](figures/training-{c.axis}.png)", ""]
+    parts = []
+    for axis, (_, x, _) in AXES.items():
+        rows = axis_runs(df, axis)
+        if rows.empty or x not in rows:
+            continue
+        rows = rows[rows["run_id"].isin(set(trained["run_id"]))].sort_values(x)
+        if rows.empty:
+            continue
+        valid = next((str(v) for v in rows.get("train.select_metric", pd.Series(dtype=str)).dropna().unique()),
+                     "ndcg@10")
+        runs = [(r["run_id"], f"{run_label(r)} ({float(r[x]):.3g})") for _, r in rows.iterrows()]
+        plot_training(trained, runs, valid, trained.attrs.get("best_step", {}), f"{axis}: training curves",
+                      out / "figures" / f"training-{axis}")
+        has_loss = (trained["run_id"].isin(rows["run_id"]) & (trained["metric"] == "train/loss")).any()
+        what = "training loss and validation" if has_loss else "validation (these records predate the loss log)"
+        parts += [f"The {axis} ladder ({what} {valid} against examples seen; the kept checkpoint marked):", "",
+                  f"![training {axis}](figures/training-{axis}.png)", ""]
+    return ["## Training curves", "", *parts] if parts else []
 
 
 def _markdown_table(df: pd.DataFrame) -> str:
