@@ -284,7 +284,10 @@ def train(model: torch.nn.Module, cfg: TrainConfig, *, make_batches: Callable[[i
         state.resumed_from.append(state.step)
     if curves is not None:   # a resumed run drops what the killed process logged past its checkpoint, then logs it again
         curves.open(state.step + 1 if state.step else 0)
-    window = {"loss": torch.zeros((), device=device), "steps": 0, "examples": 0, "tokens": 0, "seconds": 0.0}
+    def empty_window() -> dict:
+        return {"loss": torch.zeros((), device=device), "steps": 0, "examples": 0, "tokens": 0, "seconds": 0.0}
+
+    window = empty_window()
 
     def log_train():
         """One point of the training curve: the window's mean loss (one device sync per log, not per step)."""
@@ -295,7 +298,7 @@ def train(model: torch.nn.Module, cfg: TrainConfig, *, make_batches: Callable[[i
         state.log.append(point)
         if curves is not None:
             curves.train(point)
-        window.update(loss=torch.zeros((), device=device), steps=0, examples=0, tokens=0, seconds=0.0)
+        window.update(empty_window())
 
     def checkpoint():
         engine.save(ckpt_dir, asdict(state))

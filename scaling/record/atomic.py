@@ -35,7 +35,7 @@ def atomic_save_npz(path: Path, compressed: bool = False, **arrays) -> None:
 
 
 def atomic_torch_save(obj, path: Path) -> None:
-    """A checkpoint (last.pt, best.pt), through the same fsync'd rename. torch is imported by the caller's side."""
+    """A checkpoint (last.pt, best.pt), through the same fsync'd rename (torch imported here, on first use only)."""
     import torch
 
     atomic_write(path, lambda f: torch.save(obj, f))
