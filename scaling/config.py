@@ -81,6 +81,8 @@ class LLMConfig:
     probe: Literal["none", "id_only", "shuffled", "popular"] = "none"   # (CF probes; see scaling.llmrs.probes)
     dtype: Literal["float32", "bfloat16", "auto"] = "float32"   # (weights and compute; auto, the loaded default: bf16 for
                                    # LoRA where the device computes it natively, else fp32; see scaling.precision)
+    gradient_checkpointing: bool = False   # recompute activations in the backward (memory for time; not in the
+                                   # run id: the same gradients)
     init: Literal["pretrained", "random"] = "pretrained"   # the model's shape with random weights (path and speed
                                    # checks where weights cannot travel, e.g. bench/device_check.sh; not a result)
 
@@ -89,10 +91,16 @@ class LLMConfig:
 class TrainConfig:
     lr: float = 5e-4
     weight_decay: float = 1e-6
-    batch_size: int = 256
+    batch_size: int = 256          # the global batch: examples per optimizer step, whatever the number of ranks
+    micro_batch_size: int = 0      # examples per rank per forward (0 = batch_size / ranks); smaller ones accumulate
+                                   # gradients (batch_size / (ranks x micro) steps); not in the run id
     max_epochs: int = 200
     max_steps: int = 0             # 0 = no step limit
     warmup_steps: int = 100
+    schedule: Literal["constant", "linear", "cosine"] = "constant"   # after warmup, to lr_floor x lr at the last step
+                                   # (max_steps, else max_epochs of steps)
+    lr_floor: float = 0.0          # linear / cosine: the final learning rate as a fraction of lr
+    clip_norm: float = 0.0         # gradient clipping to this global norm (0 = off); the gradient norm is logged
     eval_every: int = 500          # steps between validations
     log_every: int = 50            # steps between training-curve points (mean loss, lr, examples/s; curves.json and
                                    # TensorBoard); not in the run id
@@ -248,6 +256,12 @@ def validate(cfg: RunConfig, where: str = "config") -> RunConfig:
         raise ConfigError(f"{where}: key 'llm.lora_dropout' must be in [0, 1), got {cfg.llm.lora_dropout!r}")
     if not [t for t in cfg.llm.lora_targets.split(",") if t.strip()]:
         raise ConfigError(f"{where}: key 'llm.lora_targets' is empty; name modules, e.g. q_proj,v_proj")
+    if cfg.train.micro_batch_size < 0 or cfg.train.clip_norm < 0 or not 0 <= cfg.train.lr_floor <= 1:
+        raise ConfigError(f"{where}: train.micro_batch_size and train.clip_norm must be >= 0 and train.lr_floor in "
+                          "[0, 1]")
+    if cfg.train.micro_batch_size > cfg.train.batch_size:
+        raise ConfigError(f"{where}: key 'train.micro_batch_size' = {cfg.train.micro_batch_size} exceeds "
+                          f"train.batch_size = {cfg.train.batch_size} (the global batch); give a divisor of it")
     if cfg.data.augment == "all" and not cfg.data.sliding_window:
         raise ConfigError(f"{where}: key 'data.augment' = 'all' (SID-GR's default) makes every sub-sequence an "
                           "example and needs data.sliding_window=true; with sliding_window=false set data.augment=prefix")
@@ -363,10 +377,11 @@ PARADIGM_SECTIONS = {name: p.sections for name, p in PARADIGMS.items()}
 # "all" and loss "level"; a run with the old recipe still hashes as it did).
 HASHED_WHEN_SET = {"eval.test_users": 0, "data.max_items": 0, "train.autocast": "none", "llm.init": "pretrained",
                    "data.augment": "prefix", "tokenizer.normalize": False, "train.select_metric": "ndcg@10",
-                   "model.loss": "vocab"}
+                   "model.loss": "vocab", "train.schedule": "constant", "train.lr_floor": 0.0,
+                   "train.clip_norm": 0.0}
 # Keys that say where or how a run executes, not what it is: never hashed (the same run on a CPU or a GPU
 # lands in the same directory and resumes there).
-NEVER_HASHED = ("train.device", "train.log_every")
+NEVER_HASHED = ("train.device", "train.log_every", "train.micro_batch_size", "llm.gradient_checkpointing")
 
 
 def config_hash(cfg: RunConfig) -> str:

@@ -3,11 +3,21 @@ from __future__ import annotations
 
 import torch
 
-from scaling.sidgr.model import embedding_params
+
+def numel(p: torch.Tensor) -> int:
+    """A parameter's size, whole: under DeepSpeed ZeRO-3 a rank holds only its partition (`numel()` 0 outside a
+    forward) and `ds_numel` says the whole; counting never gathers the model."""
+    return int(getattr(p, "ds_numel", p.numel()))
 
 
 def count(model: torch.nn.Module, trainable_only: bool = False) -> int:
-    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+    return sum(numel(p) for p in model.parameters() if p.requires_grad or not trainable_only)
+
+
+def embedding_params(model: torch.nn.Module) -> int:
+    inp = model.get_input_embeddings().weight
+    out = model.get_output_embeddings()
+    return numel(inp) + (numel(out.weight) if out is not None and out.weight is not inp else 0)
 
 
 def recommender_params(model: torch.nn.Module) -> dict:
@@ -20,10 +30,10 @@ def stack_params(model: torch.nn.Module) -> tuple[int, int, int]:
     """(non-embedding params that see input tokens, those that see output tokens, output-head size d*V).
     Encoder-decoder: encoder vs decoder stack; decoder-only: the whole stack sees every token."""
     emb = model.get_input_embeddings().weight
-    head = emb.numel()
+    head = numel(emb)
     if getattr(model.config, "is_encoder_decoder", False):
-        enc = sum(p.numel() for p in model.get_encoder().parameters()) - emb.numel()
-        dec = sum(p.numel() for p in model.get_decoder().parameters()) - emb.numel()
+        enc = count(model.get_encoder()) - head
+        dec = count(model.get_decoder()) - head
         return enc, dec, head
     body = count(model) - embedding_params(model)
     return body, body, head
@@ -42,7 +52,7 @@ def train_flops_per_example(model: torch.nn.Module, input_tokens: float, output_
 
 def _cross_kv_params(model: torch.nn.Module) -> int:
     """Encoder-decoder: the decoder's cross-attention key/value weights (they project the encoder's tokens)."""
-    return sum(p.numel() for n, p in model.get_decoder().named_parameters()
+    return sum(numel(p) for n, p in model.get_decoder().named_parameters()
                if "EncDecAttention" in n and (n.endswith(".k.weight") or n.endswith(".v.weight")))
 
 

@@ -21,7 +21,7 @@ from scaling.data.split import Split
 from scaling.decode import Decoder, evaluate
 from scaling.evaluation import best_validation, final_metrics, popular_metrics
 from scaling.sidgr.batching import batch_order
-from scaling.train import Dist, TrainState, full_weights, train
+from scaling.train import Dist, TrainState, train
 
 
 @dataclass
@@ -75,10 +75,9 @@ def train_and_record(cfg: RunConfig, b: Bundle, run_dir: Path, dist: Dist | None
                                          best_validation(state, ev.valid_users, ev.test_users), progress, dist)
     metrics.update(m)
     timing["eval_s"] = time.perf_counter() - t
-    with full_weights(b.model):   # ZeRO-3: parameters counted whole
-        if b.serving_flops is not None:
-            serving.update(b.serving_flops())
-        params = b.params(state)
+    if b.serving_flops is not None:   # parameters counted whole, never gathered (scaling.params.numel)
+        serving.update(b.serving_flops())
+    params = b.params(state)
     return {"metrics": metrics, "params": params, "timing": timing, "data": b.data, "outcomes": outcomes,
             "serving": serving, "curves": {"train": columnar(state.log), "valid": columnar(state.curve),
                                            "log_every": cfg.train.log_every, "best_step": state.best_step}}

@@ -1,7 +1,9 @@
 """The one training loop: single process, torch DDP, or a DeepSpeed engine (ZeRO), ranks from the
 torchrun/SLURM environment.
 
-Adam(W), linear warmup, validation every `eval_every` steps with early stopping on the validation
+`train.batch_size` is the global batch: each optimizer step sees the same examples on 1 rank or 8, with or
+without gradient accumulation (`train.micro_batch_size`), and its loss is that batch's mean either way.
+Adam(W), linear warmup then a constant, linear or cosine schedule, optional gradient clipping, validation every `eval_every` steps with early stopping on the validation
 metric, checkpoints (last + best) written atomically, and resume from the last checkpoint after a kill.
 The loop knows nothing of SIDs or LLMs: it gets batches, a loss from `model(**batch).loss`, and an
 `evaluate()` callable.
@@ -107,20 +109,49 @@ def load_trainable_state(model: torch.nn.Module, state: dict) -> None:
         raise RuntimeError(f"checkpoint does not match the model (unexpected: {unexpected[:3]})")
 
 
-def full_weights(model: torch.nn.Module, modifier_rank: int | None = None):
-    """A context in which every parameter is whole on every rank. DeepSpeed ZeRO-3 partitions parameters across
-    ranks (their `.data` is empty outside a forward); entering gathers them — a collective every rank must
-    enter — and `modifier_rank`'s changes are broadcast on exit. Otherwise there is nothing to do."""
-    params = [p for p in model.parameters() if hasattr(p, "ds_id")]
-    if not params:
-        return contextlib.nullcontext()
-    import deepspeed
-
-    return deepspeed.zero.GatheredParameters(params, modifier_rank=modifier_rank)
+@dataclass(frozen=True)
+class BatchPlan:
+    """How one optimizer step's global batch (`train.batch_size` examples, the experiment) is computed here:
+    `world_size` ranks, each running `accum` forwards of `micro` examples. Where a run executes changes this plan,
+    never the examples a step sees, so it is not part of the run's id."""
+    world_size: int
+    micro: int
+    accum: int
 
 
-def _lr_lambda(cfg: TrainConfig):
-    return lambda step: min(1.0, (step + 1) / cfg.warmup_steps) if cfg.warmup_steps else 1.0
+def batch_plan(cfg: TrainConfig, world_size: int) -> BatchPlan:
+    """train.batch_size / (ranks x train.micro_batch_size) accumulation steps, or a one-line ConfigError."""
+    if cfg.batch_size % world_size:
+        raise ConfigError(f"train.batch_size={cfg.batch_size} does not split over {world_size} ranks; give a "
+                          f"multiple of {world_size} (it is the global batch, whatever the number of ranks)")
+    per_rank = cfg.batch_size // world_size
+    micro = cfg.micro_batch_size or per_rank
+    if per_rank % micro:
+        raise ConfigError(f"train.micro_batch_size={micro} does not divide the {per_rank} examples each of "
+                          f"{world_size} rank(s) computes per step (train.batch_size={cfg.batch_size}); choose a "
+                          "divisor, or 0 for batch_size / ranks")
+    return BatchPlan(world_size, micro, per_rank // micro)
+
+
+def lr_factor(cfg: TrainConfig, total: int):
+    """step -> multiple of train.lr: linear warmup over `warmup_steps`, then `schedule` (constant | linear | cosine)
+    down to `lr_floor` x lr at the run's last step (`total`: max_steps, else max_epochs of steps)."""
+    def f(step: int) -> float:
+        if cfg.warmup_steps and step < cfg.warmup_steps:
+            return (step + 1) / cfg.warmup_steps
+        if cfg.schedule == "constant":
+            return 1.0
+        span = max(total - cfg.warmup_steps, 1)
+        p = min(max(step - cfg.warmup_steps, 0) / span, 1.0)
+        shape = 1.0 - p if cfg.schedule == "linear" else 0.5 * (1.0 + math.cos(math.pi * p))
+        return cfg.lr_floor + (1.0 - cfg.lr_floor) * shape
+    return f
+
+
+def n_targets(batch: dict) -> int:
+    """Loss terms in a batch (labels that are not -100): the weight that makes accumulated micro-batches and
+    ranks average exactly as one batch would (every paradigm's loss is a mean over its target tokens)."""
+    return int((batch["labels"] != -100).sum())
 
 
 def _autocast(model: torch.nn.Module, cfg: TrainConfig):
@@ -147,7 +178,7 @@ def set_rng_state(saved) -> None:
 class _TorchEngine:
     """Single process, or torch DDP when the job has several ranks. Checkpoint: one file, rank 0."""
 
-    def __init__(self, model, cfg: TrainConfig, dist: Dist):
+    def __init__(self, model, cfg: TrainConfig, dist: Dist, plan: BatchPlan, total: int):
         self.model, self.dist, self.cfg = model, dist, cfg
         if dist.world_size > 1:
             on_gpu = torch.device(dist.device).type == "cuda"
@@ -158,19 +189,41 @@ class _TorchEngine:
         # fused: one kernel for the whole update on a GPU instead of one per parameter tensor
         self.opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr,
                                      weight_decay=cfg.weight_decay, fused=torch.device(dist.device).type == "cuda")
-        self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, _lr_lambda(cfg))
+        self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, lr_factor(cfg, total))
 
-    def step(self, batch: dict) -> torch.Tensor:
-        with _autocast(self.model, self.cfg):
-            loss = self.net(**batch).loss
+    def step(self, micros: list) -> tuple[list, torch.Tensor | None]:
+        """One optimizer step over this rank's micro-batches [(batch, weight)]: each weighted loss is backpropagated
+        (DDP all-reduces once, on the last), then clipping and the update. Returns the micro losses and, when
+        clipping, the gradient norm before it."""
         self.opt.zero_grad(set_to_none=True)
-        loss.backward()
+        losses = []
+        for j, (batch, weight) in enumerate(micros):
+            last = j == len(micros) - 1
+            sync = contextlib.nullcontext() if last or self.dist.world_size == 1 else self.net.no_sync()
+            with sync:
+                with _autocast(self.model, self.cfg):
+                    loss = self.net(**batch).loss
+                (loss * weight).backward()
+            losses.append(loss.detach())
+        norm = None
+        if self.cfg.clip_norm:
+            norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.clip_norm)
         self.opt.step()
         self.sched.step()
-        return loss
+        return losses, norm
 
     def lr(self) -> float:
         return float(self.sched.get_last_lr()[0])
+
+    def kept_state(self) -> dict | None:
+        """The weights a checkpoint keeps (`trainable_state`), on rank 0; None on the other ranks."""
+        return trainable_state(self.model) if self.dist.is_main else None
+
+    def restore(self, path: Path) -> None:
+        load_trainable_state(self.model, torch.load(path, weights_only=True, map_location=self.dist.device))
+
+    def weight_hashes(self) -> list[str]:
+        return rank_weight_hashes(self.model, self.dist)
 
     def save(self, ckpt_dir: Path, state: dict) -> None:
         if self.dist.is_main:
@@ -193,7 +246,7 @@ class _DeepSpeedEngine:
     """A DeepSpeed engine (ZeRO stage from the JSON config) around the same model, optimizer and schedule.
     Checkpoints are DeepSpeed's own (every rank writes its optimizer shard)."""
 
-    def __init__(self, model, cfg: TrainConfig, dist: Dist):
+    def __init__(self, model, cfg: TrainConfig, dist: Dist, plan: BatchPlan, total: int):
         import json
 
         import deepspeed
@@ -209,32 +262,93 @@ class _DeepSpeedEngine:
         if not path.is_file():
             raise ConfigError(f"train.deepspeed_config: {path} not found (see slurm/deepspeed/)")
         ds = json.loads(path.read_text())   # ZeRO-3 too: every rank decodes in lockstep (scaling.decode)
-        ds.update({"train_micro_batch_size_per_gpu": cfg.batch_size, "gradient_accumulation_steps": 1,
-                   "train_batch_size": cfg.batch_size * dist.world_size})
-        self.model, self.dist = model, dist
+        clip = ds.get("gradient_clipping", 0.0)
+        if clip and clip != cfg.clip_norm:   # the run's recipe is its config (and id), not a JSON beside it
+            raise ConfigError(f"{path}: sets gradient_clipping={clip}, the run's train.clip_norm={cfg.clip_norm}; "
+                              "set train.clip_norm and leave gradient_clipping out of the JSON")
+        # the global batch from the config: DeepSpeed accumulates `accum` micro-batches per step itself
+        ds.update({"train_micro_batch_size_per_gpu": plan.micro, "gradient_accumulation_steps": plan.accum,
+                   "train_batch_size": cfg.batch_size, "gradient_clipping": cfg.clip_norm})
+        self.model, self.dist, self.cfg, self.plan = model, dist, cfg, plan
         opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr,
                                 weight_decay=cfg.weight_decay)
-        sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(cfg))
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor(cfg, total))
         self.engine, _, _, _ = deepspeed.initialize(model=model, optimizer=opt, lr_scheduler=sched, config=ds)
 
-    def step(self, batch: dict) -> torch.Tensor:
-        loss = self.engine(**batch).loss
-        self.engine.backward(loss)
-        self.engine.step()
-        return loss
+    def step(self, micros: list) -> tuple[list, torch.Tensor | None]:
+        losses = []
+        for batch, weight in micros:   # the engine steps the optimizer at the accumulation boundary
+            loss = self.engine(**batch).loss
+            # DeepSpeed divides the loss by gradient_accumulation_steps; the weights already average
+            self.engine.backward(loss * weight * len(micros))
+            self.engine.step()
+            losses.append(loss.detach())
+        norm = self.engine.get_global_grad_norm() if self.cfg.clip_norm else None
+        return losses, (torch.as_tensor(float(norm)) if norm is not None else None)
 
     def lr(self) -> float:
         return float(self.engine.get_lr()[0])
+
+    @property
+    def partitioned(self) -> bool:   # ZeRO-3: each rank holds a shard of every parameter
+        return bool(self.engine.zero_optimization_partition_weights())
+
+    def kept_state(self) -> dict | None:
+        """Rank 0's copy of the kept weights. ZeRO-3: DeepSpeed's own consolidation, one module's parameters gathered
+        at a time onto rank 0 and moved to its CPU (`_zero3_consolidated_16bit_state_dict`: the weights in the dtype
+        they train in), so no rank ever holds the whole model. Every rank must call it."""
+        if not self.partitioned:
+            return trainable_state(self.model) if self.dist.is_main else None
+        partial = not all(p.requires_grad for p in self.model.parameters())
+        sd = self.engine._zero3_consolidated_16bit_state_dict(exclude_frozen_parameters=partial)
+        if sd is None or not partial:
+            return sd
+        names = {n for n, p in self.model.named_parameters() if p.requires_grad}
+        return {k: v for k, v in sd.items() if k in names}
+
+    def restore(self, path: Path) -> None:
+        """The kept weights back into the model. ZeRO-3: rank 0 reads the file and writes each module's parameters
+        while that module alone is gathered; leaving the gather broadcasts them and re-partitions."""
+        if not self.partitioned:
+            load_trainable_state(self.model, torch.load(path, weights_only=True, map_location=self.dist.device))
+            return
+        import deepspeed
+
+        state = torch.load(path, weights_only=True, map_location="cpu") if self.dist.is_main else None
+        for prefix, module in self.model.named_modules():
+            own = list(module.named_parameters(prefix=prefix, recurse=False))
+            if not own:
+                continue
+            with deepspeed.zero.GatheredParameters([p for _, p in own], modifier_rank=0):
+                if self.dist.is_main:
+                    with torch.no_grad():
+                        for name, p in own:
+                            if name in state:
+                                p.data.copy_(state[name].to(p.device, p.dtype))
+
+    def weight_hashes(self) -> list[str]:
+        """Every rank's weight hash (ZeRO-1/2: replicated weights), or under ZeRO-3 one hash of the consolidated
+        model, on rank 0 (partitions differ by design; gathering the whole model to hash it is what is avoided)."""
+        if not self.partitioned:
+            return rank_weight_hashes(self.model, self.dist)
+        sd = self.engine._zero3_consolidated_16bit_state_dict()
+        out = [state_sha256(sd) if sd is not None else ""]
+        torch_dist.broadcast_object_list(out, 0)
+        return out
 
     def save(self, ckpt_dir: Path, state: dict) -> None:
         self.engine.save_checkpoint(str(ckpt_dir / "deepspeed"), tag="last",
                                     client_state={"state": state, "rng": rng_state()})
         if self.dist.is_main:   # the marker resume looks for, written after every rank has saved
-            atomic_torch_save({"tag": "last"}, ckpt_dir / "last.pt")
+            atomic_torch_save({"tag": "last", "world_size": self.dist.world_size}, ckpt_dir / "last.pt")
 
     def load(self, ckpt_dir: Path) -> dict | None:
         if not (ckpt_dir / "last.pt").is_file():
             return None
+        saved = torch.load(ckpt_dir / "last.pt", weights_only=False).get("world_size", self.dist.world_size)
+        if saved != self.dist.world_size:   # ZeRO's optimizer shards are per rank
+            raise ConfigError(f"{ckpt_dir}: DeepSpeed checkpointed this run on {saved} ranks; resume it on {saved} "
+                              f"ranks (this job has {self.dist.world_size}), or delete {ckpt_dir} to start over")
         _, client = self.engine.load_checkpoint(str(ckpt_dir / "deepspeed"), tag="last")
         set_rng_state(client["rng"])
         return client["state"]
@@ -259,7 +373,8 @@ def train(model: torch.nn.Module, cfg: TrainConfig, *, make_batches: Callable[[i
           progress: bool = True, curves=None) -> TrainState:
     """Train until max_epochs/max_steps or early stop; leaves the best weights in `model`.
 
-    make_batches(epoch) -> list of index arrays (same on every rank; rank r takes every world_size-th);
+    make_batches(epoch) -> list of global batches, index arrays of train.batch_size examples (the same on every
+    rank; each step splits one over ranks x accumulation steps: `batch_plan`, `micro_batches`);
     batch_fn(indices) -> model kwargs as CPU tensors (moved to the device here, in one place);
     evaluate(model) -> metrics dict containing `metric`, and optionally `per_user` outcomes (kept for the best
     step in `state.best_per_user`, not in the curve) and `serving` (dropped). Every rank calls it (each decodes
@@ -275,26 +390,31 @@ def train(model: torch.nn.Module, cfg: TrainConfig, *, make_batches: Callable[[i
         raise ConfigError(f"train.backend=single but this job has {dist.world_size} ranks; set train.backend=ddp")
     ckpt_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
-    engine = (_DeepSpeedEngine if cfg.backend == "deepspeed" else _TorchEngine)(model, cfg, dist)
+    plan = batch_plan(cfg, dist.world_size)
+    n_per_epoch = len(make_batches(0))   # global batches: the same steps whatever the world size
+    total = cfg.max_steps or cfg.max_epochs * n_per_epoch
+    engine = (_DeepSpeedEngine if cfg.backend == "deepspeed" else _TorchEngine)(model, cfg, dist, plan, total)
     state = TrainState()
     best = ckpt_dir / "best.pt"
-    loaded = engine.load(ckpt_dir)   # resume after a kill
+    loaded = engine.load(ckpt_dir)   # resume after a kill (global positions: any world size, same steps)
     if loaded is not None:
         state = TrainState(**loaded)
         state.resumed_from.append(state.step)
     if curves is not None:   # a resumed run drops what the killed process logged past its checkpoint, then logs it again
         curves.open(state.step + 1 if state.step else 0)
     def empty_window() -> dict:
-        return {"loss": torch.zeros((), device=device), "steps": 0, "examples": 0, "tokens": 0, "seconds": 0.0}
+        return {"loss": torch.zeros((), device=device), "steps": 0, "examples": 0, "tokens": 0, "seconds": 0.0,
+                "grad_norm": torch.zeros((), device=device)}
 
     window = empty_window()
-
     def log_train():
         """One point of the training curve: the window's mean loss (one device sync per log, not per step)."""
         n = window["steps"]
         point = {"step": state.step, "examples": state.examples_seen, "loss": float(window["loss"]) / n,
                  "lr": engine.lr(), "examples_per_s": window["examples"] / max(window["seconds"], 1e-9),
                  "tokens_per_s": window["tokens"] / max(window["seconds"], 1e-9)}
+        if cfg.clip_norm:
+            point["grad_norm"] = float(window["grad_norm"]) / n
         state.log.append(point)
         if curves is not None:
             curves.train(point)
@@ -323,39 +443,61 @@ def train(model: torch.nn.Module, cfg: TrainConfig, *, make_batches: Callable[[i
         if score > state.best_metric:
             state.best_metric, state.best_step, state.bad_evals = score, state.step, 0
             state.best_per_user = {k: v.tolist() for k, v in per_user.items()} if per_user else {}
-            with full_weights(model):
-                if dist.is_main:
-                    atomic_torch_save(trainable_state(model), best)
+            kept = engine.kept_state()   # every rank takes part (ZeRO-3); rank 0 writes
+            if dist.is_main:
+                atomic_torch_save(kept, best)
         else:
             state.bad_evals += 1
         return m
 
     pin = device.type == "cuda"
-    n_per_epoch = len(make_batches(0)) // dist.world_size
-    total = cfg.max_steps or cfg.max_epochs * n_per_epoch
     bar = tqdm(total=total, initial=state.step, desc="train", unit="step", disable=not (progress and dist.is_main))
+
+    def to_device(batch: dict) -> dict:   # pinned: the copy overlaps the previous step's kernels
+        return {k: (v.pin_memory() if pin else v).to(device, non_blocking=True) if torch.is_tensor(v) else v
+                for k, v in batch.items()}
+
+    def micro_batches(idx: np.ndarray) -> tuple[list, list, int, int]:
+        """This rank's share of a global batch as [(batch, weight)], each micro-batch's share of this rank's targets,
+        and the global batch's tokens and examples.
+        The batch splits into ranks x accum micro-batches; each loss is weighted by its share of the global batch's
+        target tokens (x world size: DDP and DeepSpeed average over ranks), so any plan computes one batch's mean
+        loss. A rank left without examples (a short last batch) runs one example at weight 0 to stay in step."""
+        parts = np.array_split(idx, dist.world_size * plan.accum)[dist.rank * plan.accum:(dist.rank + 1) * plan.accum]
+        built = [(batch_fn(p if len(p) else idx[:1]), len(p) > 0) for p in parts]
+        counts = torch.tensor([[n_targets(b) if real else 0 for b, real in built],
+                               [int(b["attention_mask"].sum()) if real else 0 for b, real in built]], dtype=torch.float64)
+        sums = counts.sum(1)
+        if dist.world_size > 1:   # the global batch's target and token counts (one small collective a step)
+            sums = sums.to(device)
+            torch_dist.all_reduce(sums)
+            sums = sums.cpu()
+        weights = (counts[0] * dist.world_size / sums[0].clamp(min=1)).tolist()
+        mine = (counts[0] / counts[0].sum().clamp(min=1)).tolist()   # for the logged loss: this rank's mean
+        return [(to_device(b), w) for (b, _), w in zip(built, weights)], mine, int(sums[1]), len(idx)
+
     model.train()
     done = state.stopped_early or state.step >= total
     while not done and state.epoch < cfg.max_epochs:
-        batches = make_batches(state.epoch)[dist.rank::dist.world_size][:n_per_epoch]
+        batches = make_batches(state.epoch)
         for i in range(state.batch_in_epoch, len(batches)):
             t0 = time.perf_counter()
-            batch = batch_fn(batches[i])
-            tokens = int(batch["attention_mask"].sum())   # on the CPU, before the copy: no device sync
-            batch = {k: (v.pin_memory() if pin else v).to(device, non_blocking=True) if torch.is_tensor(v) else v
-                     for k, v in batch.items()}   # pinned: the copy overlaps the previous step's kernels
-            loss = engine.step(batch)
+            micros, mine, tokens, examples = micro_batches(batches[i])
+            losses, norm = engine.step(micros)
+            loss = sum(l.float() * w for l, w in zip(losses, mine))   # rank 0's is logged
             dt = time.perf_counter() - t0
             state.train_seconds += dt
-            state.examples_seen += len(batches[i]) * dist.world_size
-            state.tokens_seen += tokens * dist.world_size
+            state.examples_seen += examples
+            state.tokens_seen += tokens
             state.step += 1
             state.batch_in_epoch = i + 1
-            window["loss"] += loss.detach().float()
+            window["loss"] += loss.float()
             window["steps"] += 1
-            window["examples"] += len(batches[i]) * dist.world_size
-            window["tokens"] += tokens * dist.world_size
+            window["examples"] += examples
+            window["tokens"] += tokens
             window["seconds"] += dt
+            if norm is not None:
+                window["grad_norm"] += norm.detach().float().to(device)
             if state.step % cfg.log_every == 0:
                 log_train()
                 bar.set_postfix(loss=f"{state.log[-1]['loss']:.3f}", best=f"{state.best_metric:.4f}")
@@ -383,19 +525,21 @@ def train(model: torch.nn.Module, cfg: TrainConfig, *, make_batches: Callable[[i
         curves.close({f"best/{metric}": state.best_metric} if state.curve else None)
     if dist.world_size > 1:
         torch_dist.barrier()   # rank 0 may still be writing best.pt
-    with full_weights(model):
-        state.rank_weight_sha256 = rank_weight_hashes(model, dist)   # last-step weights, every rank
+    state.rank_weight_sha256 = engine.weight_hashes()   # last-step weights
     if best.is_file():
-        with full_weights(model, modifier_rank=0):   # ZeRO-3: the exit broadcasts rank 0's and re-partitions
-            load_trainable_state(model, torch.load(best, weights_only=True, map_location=device))
+        engine.restore(best)
     return state
 
 
 def weights_sha256(model: torch.nn.Module) -> str:
+    return state_sha256(model.state_dict())
+
+
+def state_sha256(state: dict) -> str:
     import hashlib
 
     h = hashlib.sha256()
-    for name, t in sorted(model.state_dict().items()):
+    for name, t in sorted(state.items()):
         h.update(name.encode())
         h.update(t.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())   # any dtype
     return h.hexdigest()

@@ -56,6 +56,8 @@ def load_llm(cfg: LLMConfig, cache_root: Path) -> LoadedLLM:
     emb = model.get_input_embeddings().weight
     head = model.get_output_embeddings().weight
     context = int(getattr(model.config, "max_position_embeddings", 0) or getattr(tok, "model_max_length", 2048))
+    if cfg.gradient_checkpointing:   # non-reentrant: works with a frozen base (LoRA) without input grads
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     if cfg.finetune == "lora":
         from peft import LoraConfig, get_peft_model
 

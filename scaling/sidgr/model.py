@@ -101,11 +101,3 @@ def build_model(cfg: ModelConfig, layout: TokenLayout) -> torch.nn.Module:
     if level:
         model.register_buffer("level_of_token", layout.level_of_token(), persistent=False)
     return model
-
-
-def embedding_params(model: torch.nn.Module) -> int:
-    emb = model.get_input_embeddings().weight.numel()
-    out = model.get_output_embeddings()
-    if out is not None and out.weight.data_ptr() != model.get_input_embeddings().weight.data_ptr():
-        emb += out.weight.numel()
-    return emb
