@@ -95,12 +95,21 @@ def plot_scaling(curves: list[dict], xlabel: str, ylabel: str, title: str, path:
     return _done(fig, path)
 
 
+COLORS = {"sidgr": "tab:blue", "llmrs": "tab:orange", "sasrec": "tab:green"}   # one colour per paradigm, every figure
+
+
+def _title(paradigm: str) -> str:
+    from scaling.paradigms import PARADIGMS
+
+    return PARADIGMS[paradigm].title if paradigm in PARADIGMS else str(paradigm)
+
+
 def plot_runs(labels: list[str], paradigms: list[str], values: list[float], baselines: list[float] | None,
               metric: str, path: str | Path | None = None, lo=None, hi=None) -> Figure:
     """Every run as a bar (grouped by paradigm, as given) with its own most-popular baseline (a black tick:
     runs may be scored on different users): what a study shows before any law is fitted, and all it can
     show where a ladder is too short to fit."""
-    colors = {"sidgr": "tab:blue", "llmrs": "tab:orange"}
+    colors = COLORS
     fig = Figure(figsize=(6.4, 0.32 * len(labels) + 1.2))
     ax = fig.subplots()
     ys = np.arange(len(labels))[::-1]
@@ -110,7 +119,7 @@ def plot_runs(labels: list[str], paradigms: list[str], values: list[float], base
         ok = np.isfinite(lo_) & np.isfinite(hi_)
         ax.errorbar(v[ok], ys[ok], xerr=[v[ok] - lo_[ok], hi_[ok] - v[ok]], fmt="none", ecolor="k", elinewidth=0.8,
                     capsize=2, zorder=4, label="95% CI over users")
-    ax.set_yticks(ys, [f"{'SID-GR' if p == 'sidgr' else 'LLM-as-RS'}: {lab}" for p, lab in zip(paradigms, labels)],
+    ax.set_yticks(ys, [f"{_title(p)}: {lab}" for p, lab in zip(paradigms, labels)],
                   fontsize=7)
     if baselines is not None and np.isfinite(baselines).any():
         ax.scatter(baselines, ys, marker="|", s=220, color="tab:red", zorder=3, label="most popular (same users)")
@@ -125,8 +134,8 @@ def plot_runs(labels: list[str], paradigms: list[str], values: list[float], base
 def plot_frontier(df, cost: str, quality: str, fronts: list, xlabel: str, path: str | Path | None = None) -> Figure:
     """Every run's quality against a cost (log x), each paradigm's Pareto frontier as a step line; error bars
     from the per-run intervals over users where the records have them."""
-    colors = {"sidgr": "tab:blue", "llmrs": "tab:orange"}
-    names = {"sidgr": "SID-GR", "llmrs": "LLM-as-RS"}
+    colors = COLORS
+    names = {p: _title(p) for p in COLORS}
     fig = Figure(figsize=(6.4, 4.4))
     ax = fig.subplots()
     for f in fronts:

@@ -194,11 +194,15 @@ def paired_section(df: pd.DataFrame, curves: list[Curve], metric: str) -> list[s
                          f"on {len(va)} users: {verdict}")
         except Exception:   # noqa: BLE001
             pass
-    if {"sidgr", "llmrs"} <= set(best):
-        same = all(str(best["sidgr"].get(k)) == str(best["llmrs"].get(k)) for k in USER_KEYS)
-        lines.append(pair(best["sidgr"], best["llmrs"], f"best SID-GR ({run_label(best['sidgr'])})",
-                          f"best LLM-as-RS ({run_label(best['llmrs'])})") if same else
-                     "- best LLM-as-RS vs best SID-GR: not paired (their data settings select different users)")
+    from scaling.paradigms import PARADIGMS
+
+    for a, b in (("sidgr", "llmrs"), ("sasrec", "sidgr"), ("sasrec", "llmrs")):   # best vs best, ID baseline first
+        if not {a, b} <= set(best):
+            continue
+        ta, tb = PARADIGMS[a].title, PARADIGMS[b].title
+        same = all(str(best[a].get(k)) == str(best[b].get(k)) for k in USER_KEYS)
+        lines.append(pair(best[a], best[b], f"best {ta} ({run_label(best[a])})", f"best {tb} ({run_label(best[b])})")
+                     if same else f"- best {tb} vs best {ta}: not paired (their data settings select different users)")
     return lines + [""]
 
 

@@ -88,6 +88,14 @@ class LLMConfig:
 
 
 @dataclass(frozen=True)
+class SASRecConfig:
+    """The ID-based baseline (paradigm=sasrec): SASRec over item-ID embeddings, full softmax over items."""
+    preset: Literal["t3-98k", "t3-786k", "t3-1.6m", "t3-6.3m", "t3-25m", "t3-75m"] = "t3-786k"   # the 2025 study's
+                                   # six sizes (its Table 3), by non-embedding parameters (scaling.idrec.model)
+    dropout: float = 0.2
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     lr: float = 5e-4
     weight_decay: float = 1e-6
@@ -122,17 +130,20 @@ class EvalConfig:
     valid_users: int = 0           # 0 = all; N = first N users of a fixed permutation (faster validation);
                                    # SID-GR's default is 2,000 (PARADIGM_DEFAULTS)
     test_users: int = 0            # 0 = all; N = the same for the final validation and test decode
+    cold_max: int = 5              # cold-start metrics (<set>/cold/...): targets seen <= this many times in training
 
 
 @dataclass(frozen=True)
 class RunConfig:
-    paradigm: Literal["sidgr", "llmrs"] = "sidgr"   # sidgr (semantic IDs + a small transformer) | llmrs (an LLM generating titles)
+    paradigm: Literal["sidgr", "llmrs", "sasrec"] = "sidgr"   # sidgr (semantic IDs + a small transformer) | llmrs (an LLM
+                                   # generating titles) | sasrec (the ID-based baseline)
     seed: int = 0                  # model initialisation, batch order and dropout (not the user subset: data.subset_seed)
     data: DataConfig = field(default_factory=DataConfig)
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
     tokenizer: TokenizerConfig = field(default_factory=TokenizerConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     llm: LLMConfig = field(default_factory=LLMConfig)
+    sasrec: SASRecConfig = field(default_factory=SASRecConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
 
@@ -252,10 +263,14 @@ def validate(cfg: RunConfig, where: str = "config") -> RunConfig:
     for key in POSITIVE:
         if flat[key] <= 0:
             raise ConfigError(f"{where}: key '{key}' must be > 0, got {flat[key]!r}")
+    if not 0 <= cfg.sasrec.dropout < 1:
+        raise ConfigError(f"{where}: key 'sasrec.dropout' must be in [0, 1), got {cfg.sasrec.dropout!r}")
     if not 0 <= cfg.llm.lora_dropout < 1:
         raise ConfigError(f"{where}: key 'llm.lora_dropout' must be in [0, 1), got {cfg.llm.lora_dropout!r}")
     if not [t for t in cfg.llm.lora_targets.split(",") if t.strip()]:
         raise ConfigError(f"{where}: key 'llm.lora_targets' is empty; name modules, e.g. q_proj,v_proj")
+    if cfg.eval.cold_max < 0:
+        raise ConfigError(f"{where}: key 'eval.cold_max' must be >= 0, got {cfg.eval.cold_max}")
     if cfg.train.micro_batch_size < 0 or cfg.train.clip_norm < 0 or not 0 <= cfg.train.lr_floor <= 1:
         raise ConfigError(f"{where}: train.micro_batch_size and train.clip_norm must be >= 0 and train.lr_floor in "
                           "[0, 1]")
@@ -378,7 +393,7 @@ PARADIGM_SECTIONS = {name: p.sections for name, p in PARADIGMS.items()}
 HASHED_WHEN_SET = {"eval.test_users": 0, "data.max_items": 0, "train.autocast": "none", "llm.init": "pretrained",
                    "data.augment": "prefix", "tokenizer.normalize": False, "train.select_metric": "ndcg@10",
                    "model.loss": "vocab", "train.schedule": "constant", "train.lr_floor": 0.0,
-                   "train.clip_norm": 0.0}
+                   "train.clip_norm": 0.0, "eval.cold_max": 5}
 # Keys that say where or how a run executes, not what it is: never hashed (the same run on a CPU or a GPU
 # lands in the same directory and resumes there).
 NEVER_HASHED = ("train.device", "train.log_every", "train.micro_batch_size", "llm.gradient_checkpointing")

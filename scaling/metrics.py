@@ -14,7 +14,14 @@ def rank_of_target(topk: np.ndarray, target: np.ndarray) -> np.ndarray:
 
 def ranking_metrics(topk: np.ndarray, target: np.ndarray, ks=KS) -> dict[str, float]:
     """Recall@k (= hit rate) and NDCG@k = 1/log2(rank+2) if rank < k."""
-    rank = rank_of_target(topk, target)
+    return rank_metrics(rank_of_target(topk, target), ks)
+
+
+def rank_metrics(rank: np.ndarray, ks=KS) -> dict[str, float]:
+    """The same metrics from each user's 0-based target rank (absent: any rank >= k); NaN for no users."""
+    rank = np.asarray(rank)
+    if not len(rank):
+        return {f"{m}@{k}": float("nan") for k in ks for m in ("recall", "ndcg")}
     out = {}
     for k in ks:
         hit = rank < k

@@ -1,8 +1,8 @@
 """The paradigms, each a registered bundle (as torchtitan's TrainSpec): the config sections it reads, the defaults
 it sets over the dataclasses', its lazily imported builder (config -> scaling.skeleton.Bundle, which the one run
 skeleton trains and decodes), how a run of it is labelled, its size axes, and its training-FLOPs estimate before a
-run. Imports nothing heavy: config, sweeps and analysis read it without torch. A third paradigm (an ID-based
-baseline, say) is one more entry here and a builder module.
+run. Imports nothing heavy: config, sweeps and analysis read it without torch. The third, the ID-based baseline
+(SASRec), is one more entry here and a builder module (scaling.idrec).
 """
 from __future__ import annotations
 
@@ -28,13 +28,13 @@ class Paradigm:
     label: Callable[[Mapping], str]           # a flat config row -> what distinguishes the run in a table
     axes: dict[str, Axis] = field(default_factory=dict)
     defaults: dict = field(default_factory=dict)   # over the dataclass defaults, applied when a config loads
-    estimate: str | None = None               # "module:function", cfg -> training FLOPs, None when unknown before a run
+    estimate: str | None = None               # "module:function", (cfg, data_dir) -> training FLOPs, None when unknown
 
     def build(self, *args, **kwargs):
         return _load(self.builder)(*args, **kwargs)
 
-    def train_flops(self, cfg) -> float | None:
-        return _load(self.estimate)(cfg) if self.estimate else None
+    def train_flops(self, cfg, data_dir: str | None = None) -> float | None:
+        return _load(self.estimate)(cfg, data_dir) if self.estimate else None
 
 
 def _load(ref: str):
@@ -44,6 +44,10 @@ def _load(ref: str):
 
 def _sidgr_label(r: Mapping) -> str:
     return f"{r['model.preset']} {r['encoder.name']} {r['tokenizer.kind']} {r['tokenizer.levels']}x{r['tokenizer.width']}"
+
+
+def _sasrec_label(r: Mapping) -> str:
+    return f"SASRec {r['sasrec.preset']}"
 
 
 def _llmrs_label(r: Mapping) -> str:
@@ -62,7 +66,14 @@ PARADIGMS: dict[str, Paradigm] = {p.name: p for p in (
     Paradigm("llmrs", "LLM-as-RS", ("paradigm", "seed", "data", "llm", "train", "eval"),
              "scaling.llmrs.pipeline:build_llmrs", _llmrs_label,
              axes={"llm": Axis("n_llm", "llm.name"), "lora": Axis("n_trainable", "llm.lora_")},
-             defaults={"train": {"autocast": "auto"}, "llm": {"dtype": "auto"}}),
+             defaults={"train": {"autocast": "auto"}, "llm": {"dtype": "auto"}},
+             estimate="scaling.llmrs.estimate:train_flops_estimate"),
+    Paradigm("sasrec", "ID-based (SASRec)", ("paradigm", "seed", "data", "sasrec", "train", "eval"),
+             "scaling.idrec.pipeline:build_sasrec", _sasrec_label,
+             axes={"id_recommender": Axis("n_id_non_embedding", "sasrec.")},
+             # the same 2,000-user validation sample as SID-GR; SASRec's usual recipe (lr 1e-3, dropout 0.2)
+             defaults={"eval": {"valid_users": 2000}, "train": {"autocast": "auto", "lr": 1e-3}},
+             estimate="scaling.idrec.estimate:train_flops_estimate"),
 )}
 
 

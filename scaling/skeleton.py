@@ -19,7 +19,7 @@ from scaling.config import RunConfig, flatten
 from scaling.curves import TensorBoardCurves, columnar
 from scaling.data.split import Split
 from scaling.decode import Decoder, evaluate
-from scaling.evaluation import best_validation, final_metrics, popular_metrics
+from scaling.evaluation import best_validation, cold_metrics, final_metrics, popular_metrics
 from scaling.sidgr.batching import batch_order
 from scaling.train import Dist, TrainState, train
 
@@ -35,6 +35,7 @@ class Bundle:
     batch_fn: Callable[[np.ndarray], dict] | None = None   # example indices -> model kwargs (CPU tensors)
     params: Callable[[TrainState], dict] = field(default=lambda state: {})   # params.json, once trained
     serving_flops: Callable[[], dict] | None = None   # decode FLOPs per user from the model's shape
+    export: Callable[[dict, Path], None] | None = None   # (kept weights, dir) -> the model in its library's format
 
 
 def train_and_record(cfg: RunConfig, b: Bundle, run_dir: Path, dist: Dist | None = None,
@@ -46,6 +47,7 @@ def train_and_record(cfg: RunConfig, b: Bundle, run_dir: Path, dist: Dist | None
     if b.model is None:   # the baseline as its own row: no model, same split and evaluation users
         metrics, outcomes = popular_metrics(b.split, ev.test_users, prefix="")
         outcomes = {s: {**o, "rank": o["popular_rank"]} for s, o in outcomes.items()}   # its recommendations
+        metrics.update({k: v for k, v in cold_metrics(outcomes, ev.cold_max).items() if "/popular/" not in k})
         return {"metrics": metrics, "params": b.params(TrainState()), "data": b.data, "timing": timing,
                 "outcomes": outcomes}
 
@@ -61,6 +63,11 @@ def train_and_record(cfg: RunConfig, b: Bundle, run_dir: Path, dist: Dist | None
                   metric=cfg.train.select_metric,
                   ckpt_dir=run_dir / "ckpt", seed=cfg.seed, dist=dist, progress=progress, curves=curves)
     timing["train_s"] = time.perf_counter() - t
+    best = run_dir / "ckpt" / "best.pt"
+    if dist.is_main and b.export is not None and best.is_file():   # from the kept file: nothing is gathered
+        import torch
+
+        b.export(torch.load(best, weights_only=True, map_location="cpu"), run_dir / "ckpt" / "best")
     timing["train_examples_per_s"] = state.examples_per_s
     timing["train_tokens_per_s"] = state.tokens_per_s
     timing["device"] = dist.device
@@ -72,7 +79,8 @@ def train_and_record(cfg: RunConfig, b: Bundle, run_dir: Path, dist: Dist | None
                      "rank_weight_sha256": state.rank_weight_sha256, "world_size": dist.world_size}
     t = time.perf_counter()   # every rank decodes its share (scaling.decode); rank 0 writes the record
     m, outcomes, serving = final_metrics(b.decoder, b.split, ev.test_users,
-                                         best_validation(state, ev.valid_users, ev.test_users), progress, dist)
+                                         best_validation(state, ev.valid_users, ev.test_users), progress, dist,
+                                         ev.cold_max)
     metrics.update(m)
     timing["eval_s"] = time.perf_counter() - t
     if b.serving_flops is not None:   # parameters counted whole, never gathered (scaling.params.numel)

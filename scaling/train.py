@@ -25,6 +25,8 @@ from tqdm.auto import tqdm
 
 from scaling.config import TrainConfig
 from scaling.errors import ConfigError
+from scaling.global_batch import BatchPlan, batch_plan
+from scaling.preemption import HeldSignals
 from scaling.record import atomic_torch_save, write_json
 
 
@@ -107,30 +109,6 @@ def load_trainable_state(model: torch.nn.Module, state: dict) -> None:
     missing, unexpected = model.load_state_dict(state, strict=not partial)
     if unexpected or (partial and set(state) != {n for n, p in model.named_parameters() if p.requires_grad}):
         raise RuntimeError(f"checkpoint does not match the model (unexpected: {unexpected[:3]})")
-
-
-@dataclass(frozen=True)
-class BatchPlan:
-    """How one optimizer step's global batch (`train.batch_size` examples, the experiment) is computed here:
-    `world_size` ranks, each running `accum` forwards of `micro` examples. Where a run executes changes this plan,
-    never the examples a step sees, so it is not part of the run's id."""
-    world_size: int
-    micro: int
-    accum: int
-
-
-def batch_plan(cfg: TrainConfig, world_size: int) -> BatchPlan:
-    """train.batch_size / (ranks x train.micro_batch_size) accumulation steps, or a one-line ConfigError."""
-    if cfg.batch_size % world_size:
-        raise ConfigError(f"train.batch_size={cfg.batch_size} does not split over {world_size} ranks; give a "
-                          f"multiple of {world_size} (it is the global batch, whatever the number of ranks)")
-    per_rank = cfg.batch_size // world_size
-    micro = cfg.micro_batch_size or per_rank
-    if per_rank % micro:
-        raise ConfigError(f"train.micro_batch_size={micro} does not divide the {per_rank} examples each of "
-                          f"{world_size} rank(s) computes per step (train.batch_size={cfg.batch_size}); choose a "
-                          "divisor, or 0 for batch_size / ranks")
-    return BatchPlan(world_size, micro, per_rank // micro)
 
 
 def lr_factor(cfg: TrainConfig, total: int):
@@ -457,9 +435,9 @@ def train(model: torch.nn.Module, cfg: TrainConfig, *, make_batches: Callable[[i
         return {k: (v.pin_memory() if pin else v).to(device, non_blocking=True) if torch.is_tensor(v) else v
                 for k, v in batch.items()}
 
-    def micro_batches(idx: np.ndarray) -> tuple[list, list, int, int]:
+    def micro_batches(idx: np.ndarray, stop: bool) -> tuple[list, list, int, int, bool]:
         """This rank's share of a global batch as [(batch, weight)], each micro-batch's share of this rank's targets,
-        and the global batch's tokens and examples.
+        the global batch's tokens and examples, and whether any rank holds a signal to stop (`stop`: this rank's).
         The batch splits into ranks x accum micro-batches; each loss is weighted by its share of the global batch's
         target tokens (x world size: DDP and DeepSpeed average over ranks), so any plan computes one batch's mean
         loss. A rank left without examples (a short last batch) runs one example at weight 0 to stay in step."""
@@ -467,54 +445,60 @@ def train(model: torch.nn.Module, cfg: TrainConfig, *, make_batches: Callable[[i
         built = [(batch_fn(p if len(p) else idx[:1]), len(p) > 0) for p in parts]
         counts = torch.tensor([[n_targets(b) if real else 0 for b, real in built],
                                [int(b["attention_mask"].sum()) if real else 0 for b, real in built]], dtype=torch.float64)
-        sums = counts.sum(1)
-        if dist.world_size > 1:   # the global batch's target and token counts (one small collective a step)
+        sums = torch.cat([counts.sum(1), torch.tensor([float(stop)], dtype=torch.float64)])
+        if dist.world_size > 1:   # the global batch's target and token counts, any rank's stop (one collective a step)
             sums = sums.to(device)
             torch_dist.all_reduce(sums)
             sums = sums.cpu()
         weights = (counts[0] * dist.world_size / sums[0].clamp(min=1)).tolist()
         mine = (counts[0] / counts[0].sum().clamp(min=1)).tolist()   # for the logged loss: this rank's mean
-        return [(to_device(b), w) for (b, _), w in zip(built, weights)], mine, int(sums[1]), len(idx)
+        return [(to_device(b), w) for (b, _), w in zip(built, weights)], mine, int(sums[1]), len(idx), bool(sums[2])
 
     model.train()
     done = state.stopped_early or state.step >= total
-    while not done and state.epoch < cfg.max_epochs:
-        batches = make_batches(state.epoch)
-        for i in range(state.batch_in_epoch, len(batches)):
-            t0 = time.perf_counter()
-            micros, mine, tokens, examples = micro_batches(batches[i])
-            losses, norm = engine.step(micros)
-            loss = sum(l.float() * w for l, w in zip(losses, mine))   # rank 0's is logged
-            dt = time.perf_counter() - t0
-            state.train_seconds += dt
-            state.examples_seen += examples
-            state.tokens_seen += tokens
-            state.step += 1
-            state.batch_in_epoch = i + 1
-            window["loss"] += loss.float()
-            window["steps"] += 1
-            window["examples"] += examples
-            window["tokens"] += tokens
-            window["seconds"] += dt
-            if norm is not None:
-                window["grad_norm"] += norm.detach().float().to(device)
-            if state.step % cfg.log_every == 0:
-                log_train()
-                bar.set_postfix(loss=f"{state.log[-1]['loss']:.3f}", best=f"{state.best_metric:.4f}")
-            bar.update(1)
-            if state.step % cfg.eval_every == 0:
-                m = validate()
-                bar.set_postfix(loss=f"{loss.item():.3f}", **{metric: f"{m.get(metric, float('nan')):.4f}"},
-                                best=f"{state.best_metric:.4f}")
-                if state.bad_evals >= cfg.patience:
-                    state.stopped_early = True
-                checkpoint()
-            if state.stopped_early or state.step >= total:
-                done = True
-                break
-        if not done:
-            state.epoch += 1
-            state.batch_in_epoch = 0
+    with HeldSignals() as signals:   # SIGTERM / SIGUSR2 wait for a step boundary (scaling.preemption)
+        while not done and state.epoch < cfg.max_epochs:
+            batches = make_batches(state.epoch)
+            for i in range(state.batch_in_epoch, len(batches)):
+                t0 = time.perf_counter()
+                micros, mine, tokens, examples, stop = micro_batches(batches[i], signals.requested)
+                if stop:   # SLURM is ending the job: save this step on every rank, then let the signal act
+                    t_ck = time.perf_counter()
+                    checkpoint()
+                    signals.pass_on()
+                    t0 += time.perf_counter() - t_ck
+                losses, norm = engine.step(micros)
+                loss = sum(l.float() * w for l, w in zip(losses, mine))   # rank 0's is logged
+                dt = time.perf_counter() - t0
+                state.train_seconds += dt
+                state.examples_seen += examples
+                state.tokens_seen += tokens
+                state.step += 1
+                state.batch_in_epoch = i + 1
+                window["loss"] += loss.float()
+                window["steps"] += 1
+                window["examples"] += examples
+                window["tokens"] += tokens
+                window["seconds"] += dt
+                if norm is not None:
+                    window["grad_norm"] += norm.detach().float().to(device)
+                if state.step % cfg.log_every == 0:
+                    log_train()
+                    bar.set_postfix(loss=f"{state.log[-1]['loss']:.3f}", best=f"{state.best_metric:.4f}")
+                bar.update(1)
+                if state.step % cfg.eval_every == 0:
+                    m = validate()
+                    bar.set_postfix(loss=f"{loss.item():.3f}", **{metric: f"{m.get(metric, float('nan')):.4f}"},
+                                    best=f"{state.best_metric:.4f}")
+                    if state.bad_evals >= cfg.patience:
+                        state.stopped_early = True
+                    checkpoint()
+                if state.stopped_early or state.step >= total:
+                    done = True
+                    break
+            if not done:
+                state.epoch += 1
+                state.batch_in_epoch = 0
     if window["steps"]:
         log_train()   # the last partial window
     if not state.curve or state.curve[-1]["step"] != state.step:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scaling.config import RunConfig, config_hash
+from scaling.errors import ConfigError
+from scaling.global_batch import batch_plan
 from scaling.record import STATUS_DONE, STATUS_FAILED, STATUS_RUNNING, orphaned, read_json, read_progress, \
     read_status_line, run_dir_for, write_json
 from sweeps.executors import make_executor
@@ -18,6 +20,9 @@ from sweeps.executors.base import ACTIVE
 from sweeps.grid import Grid, grid_name, load_grid
 from sweeps.job import RunJob
 from sweeps.profile import Profile, load_profile
+
+
+GPU_TFLOPS = 400.0   # the dry run's default throughput: an H100's bf16 dense peak (989 TFLOP/s) at ~40% utilisation
 
 
 @dataclass
@@ -93,7 +98,7 @@ def _status(grid: Grid, rec: dict, paths: Paths) -> list[dict]:
 
 
 def submit(grid_path: str, paths: Paths, executor: str = "inline", profile: str | None = None,
-           dry_run: bool = False, log=print, progress: bool = False) -> dict:
+           dry_run: bool = False, log=print, progress: bool = False, gpu_tflops: float = GPU_TFLOPS) -> dict:
     """Submit what is missing or failed; returns counts. `progress` (inline only): a bar over the runs and each
     run's own bars and log lines, in this terminal."""
     grid, rec = open_grid(grid_path, paths, profile)
@@ -104,13 +109,20 @@ def submit(grid_path: str, paths: Paths, executor: str = "inline", profile: str 
     ex = _executor(rec, paths, executor, profile, progress and executor == "inline", f"{grid.name}: runs")
     per = getattr(getattr(ex, "profile", None), "runs_per_job", 1) if executor != "inline" else 1
     at_once = getattr(getattr(ex, "profile", None), "runs_per_gpu", 1) if executor != "inline" else 1
+    ranks = getattr(getattr(ex, "profile", None), "ranks", 1) if executor != "inline" else 1
+    for c in todo:   # a global batch that cannot split over the job's ranks fails here, not in every job
+        try:
+            batch_plan(c.train, ranks)
+        except ConfigError as e:
+            raise ConfigError(f"{grid.path}: run {config_hash(c)} on {ranks} rank(s) ({profile}): {e}") from None
     chunks = [todo[i:i + per] for i in range(0, len(todo), per)]
     counts["jobs"] = len(chunks)
     if dry_run:
-        counts["estimate"] = estimate(todo)
+        counts["estimate"] = est = estimate(todo, paths.data_dir, gpu_tflops)
+        log(estimate_table(est))
         log(f"{grid.name}: {counts['runs']} runs, {counts['done']} done, {counts['active']} running/pending, "
-            f"{counts['to_submit']} to submit as {counts['jobs']} {executor} jobs; "
-            f"compute ~{counts['estimate']['train_pflop']:.3g} PFLOP ({counts['estimate']['note']})")
+            f"{counts['to_submit']} to submit as {counts['jobs']} {executor} jobs; training compute <= "
+            f"{est['train_pflop']:.3g} PFLOP, {est['gpu_hours']:.3g} GPU-hours ({est['note']})")
         return counts
     rec.update({"grid": grid.path, "executor": executor, "profile": profile})
     calls = [([c.to_dict() for c in ch], paths.runs_dir, paths.cache_dir, paths.data_dir, at_once) for ch in chunks]
@@ -145,23 +157,41 @@ def cancel(grid_path: str, paths: Paths) -> int:
     return len(live)
 
 
-def estimate(runs: list[RunConfig]) -> dict:
-    """Rough training compute of the runs, from each paradigm's estimate before a run (scaling.paradigms); runs
-    with none (epoch-bounded SID-GR, LLM-as-RS whose FLOPs/example need the model's config: in params.json once
-    run) are counted in the note."""
-    from scaling.paradigms import get
+def estimate(runs: list[RunConfig], data_dir: str | None = None, gpu_tflops: float = GPU_TFLOPS) -> dict:
+    """Training compute of every run before it runs, from its paradigm's estimate (scaling.paradigms): max_steps
+    of its global batch, or at most max_epochs of its data's examples (early stopping ends most sooner); LLM-as-RS
+    from the model's shape with the prompt budget full (an upper bound). GPU-hours at `gpu_tflops` achieved per GPU.
+    Runs whose model or data cannot be read here are listed as not counted."""
+    from scaling.config import flatten
+    from scaling.estimate_data import train_steps
+    from scaling.paradigms import get, label
 
-    total, missing = 0.0, {}
+    total, missing, rows = 0.0, {}, []
     for c in runs:
-        f = get(c.paradigm).train_flops(c)
+        f = get(c.paradigm).train_flops(c, data_dir)
+        steps, _ = train_steps(c.train, c.data, data_dir)
+        rows.append({"run_id": run_dir_for(c, ".").name, "label": label(flatten(c.to_dict())), "steps": steps,
+                     "pflop": None if f is None else f / 1e15,
+                     "gpu_hours": None if f is None else f / (gpu_tflops * 1e12) / 3600})
         if f is None:
             missing[get(c.paradigm).title] = missing.get(get(c.paradigm).title, 0) + 1
         else:
             total += f
-    note = "runs bounded by train.max_steps" + "".join(
-        f"; {n} {title} runs not counted (epoch-bounded, or FLOPs known only once run: params.json)"
-        for title, n in missing.items())
-    return {"train_pflop": total / 1e15, "note": note}
+    note = (f"GPU-hours at {gpu_tflops:g} TFLOP/s achieved per GPU; epoch-bounded runs at all their epochs, "
+            "LLM-as-RS at its full prompt budget: upper bounds" + "".join(
+                f"; {n} {title} runs not counted (model config or data not readable here)"
+                for title, n in missing.items()))
+    return {"train_pflop": total / 1e15, "gpu_hours": total / (gpu_tflops * 1e12) / 3600, "note": note,
+            "runs": rows}
+
+
+def estimate_table(est: dict) -> str:
+    lines = [f"{'run':28} {'steps':>9} {'PFLOP':>10} {'GPU-h':>9}  what"]
+    for r in est["runs"]:
+        f = (lambda v, fmt: format(v, fmt) if v is not None else "?")
+        lines.append(f"{r['run_id']:28} {f(r['steps'], ','):>9} {f(r['pflop'], '.3g'):>10} "
+                     f"{f(r['gpu_hours'], '.3g'):>9}  {r['label']}")
+    return "\n".join(lines)
 
 
 def status_table(rows: list[dict]) -> str:

@@ -25,6 +25,7 @@ class Profile:
     gpus_per_task: int = 0           # sbatch --gpus-per-task (sites that bind one GPU to each task)
     gres: str | None = None          # sbatch --gres, e.g. "gpu:4" or "gpu:h100:4" (sites without --gpus-*)
     tasks_per_node: int = 1          # > 1: one rank per task, torch DDP over them
+    nodes: int = 1                   # > 1: ranks on every node (tasks_per_node x nodes; RANK / LOCAL_RANK from SLURM)
     array_parallelism: int = 16      # at most this many array tasks at once
     runs_per_job: int = 1            # > 1: each array task runs this many runs in sequence (tiny runs)
     runs_per_gpu: int = 1            # > 1: a job runs this many of its runs at once, each its own process
@@ -35,6 +36,11 @@ class Profile:
     setup: list = field(default_factory=list)          # shell lines run before the job (module load, venv)
     additional: dict = field(default_factory=dict)     # any other sbatch option
 
+    @property
+    def ranks(self) -> int:
+        """Processes a job runs (its world size): every run's global batch must split over them."""
+        return self.tasks_per_node * self.nodes
+
     def bf16_target(self) -> bool | None:
         """`bf16` for scaling.config.from_dict: None lets this machine decide."""
         if self.bf16 is not None:
@@ -43,7 +49,7 @@ class Profile:
 
     def submitit_parameters(self) -> dict:
         p = {"timeout_min": self.time_min, "cpus_per_task": self.cpus_per_task, "tasks_per_node": self.tasks_per_node,
-             "nodes": 1, "slurm_array_parallelism": self.array_parallelism, "slurm_setup": list(self.setup)}
+             "nodes": self.nodes, "slurm_array_parallelism": self.array_parallelism, "slurm_setup": list(self.setup)}
         for key, name in (("slurm_partition", self.partition), ("slurm_account", self.account),
                           ("slurm_qos", self.qos), ("slurm_constraint", self.constraint)):
             if name:
@@ -72,13 +78,13 @@ def load_profile(path: str | Path) -> Profile:
         prof = Profile(**data)
     except TypeError as e:
         raise ConfigError(f"{p}: {e}") from None
-    if min(prof.runs_per_job, prof.tasks_per_node, prof.array_parallelism, prof.runs_per_gpu) < 1:
-        raise ConfigError(f"{p}: runs_per_job, runs_per_gpu, tasks_per_node and array_parallelism must be >= 1")
+    if min(prof.runs_per_job, prof.tasks_per_node, prof.nodes, prof.array_parallelism, prof.runs_per_gpu) < 1:
+        raise ConfigError(f"{p}: runs_per_job, runs_per_gpu, tasks_per_node, nodes and array_parallelism must be >= 1")
     if sum(map(bool, (prof.gpus_per_node, prof.gpus_per_task, prof.gres))) > 1:
         raise ConfigError(f"{p}: set one of gpus_per_node, gpus_per_task and gres (each asks SLURM for the GPUs)")
-    if prof.runs_per_gpu > 1 and prof.tasks_per_node > 1:
+    if prof.runs_per_gpu > 1 and prof.ranks > 1:
         raise ConfigError(f"{p}: runs_per_gpu packs single-process runs; it cannot be combined with tasks_per_node > 1 "
-                          "(multi-rank DDP jobs)")
+                          "or nodes > 1 (multi-rank jobs)")
     if prof.runs_per_gpu > prof.runs_per_job:
         raise ConfigError(f"{p}: runs_per_gpu ({prof.runs_per_gpu}) > runs_per_job ({prof.runs_per_job}): a job "
                           "holds runs_per_job runs; set runs_per_job to a multiple of runs_per_gpu")

@@ -159,3 +159,65 @@ def test_deepspeed_json_clipping_must_come_from_the_config(tmp_path):
     with pytest.raises(ConfigError, match="gradient_clipping=1.0.*train.clip_norm"):
         _DeepSpeedEngine(torch.nn.Linear(2, 2), replace(CFG, backend="deepspeed", deepspeed_config=str(js)),
                          Dist(), batch_plan(CFG, 1), 10)
+
+
+def test_a_signal_mid_step_checkpoints_the_step_reached(one_forward, tmp_path):
+    """SIGUSR2 (submitit: checkpoint, requeue, exit) lands inside a step; the loop saves at the next step boundary,
+    then hands the signal to the handler that was there, which exits; the resumed run ends like one never killed."""
+    import signal
+
+    class Requeued(Exception):
+        pass
+
+    def submitit_like(signum, frame):
+        raise Requeued
+
+    layout, x, mask, y = _data()
+    previous = signal.signal(signal.SIGUSR2, submitit_like)
+    try:
+        import scaling.train as T
+
+        torch.manual_seed(0)
+        model = build_model(ModelConfig(preset="tiny", dropout=0.0, loss="vocab"), layout)
+        calls = {"n": 0}
+
+        def batch_fn(idx):
+            calls["n"] += 1
+            if calls["n"] == 6:   # while step 6's batch is built (the last validation checkpoint: step 4)
+                os.kill(os.getpid(), signal.SIGUSR2)
+            return {"input_ids": x[idx], "attention_mask": mask[idx], "labels": y[idx]}
+
+        def make_batches(epoch):
+            idx = np.random.default_rng(epoch).permutation(N)
+            return [idx[s:s + CFG.batch_size] for s in range(0, N, CFG.batch_size)]
+
+        with pytest.raises(Requeued):
+            T.train(model, CFG, make_batches=make_batches, batch_fn=batch_fn, evaluate=lambda m: {"score": 0.0},
+                    metric="score", ckpt_dir=tmp_path / "p", seed=0, dist=Dist(), progress=False)
+        assert signal.getsignal(signal.SIGUSR2) is submitit_like   # the loop's hold is gone with it
+    finally:
+        signal.signal(signal.SIGUSR2, previous)
+    saved = torch.load(tmp_path / "p" / "last.pt", weights_only=False)["state"]
+    assert saved["step"] == 6   # step 6 finishes; the save comes at the boundary before step 7
+    resumed = _fit(CFG, tmp_path / "p", Dist())
+    _same(one_forward, resumed)
+
+
+def test_sigterm_saves_the_step_then_ends_the_run(tmp_path):
+    """SIGTERM (`scontrol requeue`, preemption) under a handler that returns (submitit ignores SIGTERM): saved at
+    the step boundary, then `Preempted` ends the run — a BaseException, so a job's loop over runs stops too."""
+    import signal
+    import threading
+
+    from scaling.preemption import Preempted
+
+    previous = signal.signal(signal.SIGTERM, lambda s, f: None)
+    try:
+        timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGTERM))
+        timer.start()
+        with pytest.raises(Preempted, match="SIGTERM"):
+            _fit(replace(CFG, max_steps=100000, eval_every=100000), tmp_path / "t", Dist())
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert not issubclass(Preempted, Exception)
+    assert torch.load(tmp_path / "t" / "last.pt", weights_only=False)["state"]["step"] > 0

@@ -111,3 +111,20 @@ def test_llm_config_is_validated():
     sid = config.load(overrides=["llm.lora_r=64"])        # llm.* does not rename SID-GR runs
     assert config.config_hash(sid) == config.config_hash(config.load())
     assert np.all([k in config.valid_keys() for k in ("llm.probe", "llm.dtype", "eval.test_users")])
+
+
+def test_lora_adapter_loads_with_peft_and_reproduces_the_record(runs, shared_cache):
+    """The kept LoRA weights are a PEFT adapter directory: `PeftModel.from_pretrained` on the bare base model
+    (what scaling.load_model does) recommends exactly the record's test ranks."""
+    import scaling
+    from analysis.outcomes import read_outcomes
+
+    d = runs[1]["none"]
+    adapter = d / "ckpt" / "best"
+    assert (adapter / "adapter_config.json").is_file() and (adapter / "adapter_model.safetensors").is_file()
+    loaded = scaling.load_model(d, shared_cache, SHARED_DATA)
+    assert type(loaded.model).__name__.startswith("Peft")
+    got, recorded = loaded.recommend("test"), read_outcomes(d)["test"]
+    assert len(got["user"]) == 24
+    np.testing.assert_array_equal(got["user"], recorded["user"])
+    np.testing.assert_array_equal(got["rank"], recorded["rank"])

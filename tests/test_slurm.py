@@ -121,3 +121,38 @@ def test_missing_partition_is_one_line(slurm, tmp_path, shared_cache):
                         "--profile", prof, "--runs-dir", str(tmp_path / "r")], capture_output=True, text=True)
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "gpu-nope" in r.stderr
 
+
+
+def test_failing_array_task_log_path_holds_its_traceback(slurm, tmp_path, shared_cache):
+    """`sweep status` names rank 0's stderr where submitit keeps it for an array task (<jobs>/<array>_<task>/)."""
+    g = grid_file(tmp_path, "fails", {"seed": [0, 1]}, {"train.max_steps": 5, "data.dataset": "simple:no-such-dir"})
+    p = paths(tmp_path, shared_cache)
+    sweeps.submit(g, p, "slurm", profile(tmp_path, array_parallelism=2))
+    rows = sweeps.wait(g, p, timeout_s=600)
+    assert [r["state"] for r in rows] == ["failed", "failed"], rows
+    for r in rows:
+        assert "_" in r["job_id"]   # array tasks
+        log = Path(r["log"])
+        assert log.is_file() and "Traceback" in log.read_text() and r["job_id"] in str(log.parent), r
+
+
+def test_scontrol_requeue_resumes_from_the_step_reached(slurm, tmp_path, shared_cache):
+    """No validation checkpoint before the end (eval_every > max_steps): the step reached at `scontrol requeue`
+    (SIGTERM) is saved at the next step boundary, and the requeued job resumes from it, not from step 0."""
+    g = grid_file(tmp_path, "req", {"seed": [0]}, {"train.max_steps": 3000, "train.eval_every": 100000,
+                                                   "train.log_every": 20})
+    p = paths(tmp_path, shared_cache)
+    sweeps.submit(g, p, "slurm", profile(tmp_path))
+    runs = Path(p.runs_dir)
+    deadline = time.time() + 600
+    while not any(f.stat().st_size > 2000 for f in runs.glob("sidgr-*/tb/events.*")):   # a few logged steps
+        assert time.time() < deadline
+        time.sleep(0.5)
+    row = sweeps.status(g, p)[0]
+    assert not (runs / row["run_id"] / "ckpt" / "last.pt").exists()
+    subprocess.run(["scontrol", "requeue", row["job_id"]], check=True)
+    rows = sweeps.wait(g, p, timeout_s=900)
+    assert rows[0]["state"] == "done", rows
+    m = json.loads((runs / rows[0]["run_id"] / "metrics.json").read_text())
+    assert len(m["resumed_from"]) == 1 and 0 < m["resumed_from"][0] < 3000, m["resumed_from"]
+    assert m["steps"] == 3000

@@ -148,14 +148,23 @@ def test_run_started_by_a_live_process_is_not_run_twice(tmp_path):
         other.kill()
 
 
-def test_dry_run_estimate_counts_sid_runs_and_names_llm_runs_it_skips():
+def test_dry_run_estimates_every_run_of_both_paradigms():
+    """quick.yaml: step-bounded SID-GR runs, epoch-bounded LLM-as-RS runs on the offline aliases' shapes, each
+    counted from its own shape and examples; a model whose config is unreachable is named, not guessed."""
+    from dataclasses import replace
+
     from sweeps.launcher import estimate
     runs = load_grid(REPO / "sweeps" / "grids" / "quick.yaml").runs
-    sid = [c for c in runs if c.paradigm == "sidgr"]
+    est = estimate(runs, str(SHARED_DATA), gpu_tflops=100.0)
+    assert all(r["pflop"] and r["pflop"] > 0 and r["steps"] for r in est["runs"]), est["runs"]
+    assert est["train_pflop"] == pytest.approx(sum(r["pflop"] for r in est["runs"]))
+    assert est["gpu_hours"] == pytest.approx(est["train_pflop"] * 1e15 / 100e12 / 3600)
     llm = [c for c in runs if c.paradigm == "llmrs"]
-    both, only_sid = estimate(runs), estimate(sid)
-    assert both["train_pflop"] == only_sid["train_pflop"] > 0
-    assert f"{len(llm)} LLM-as-RS runs not counted" in both["note"] and "LLM-as-RS" not in only_sid["note"]
+    big = replace(llm[0], llm=replace(llm[0].llm, name="Qwen/Qwen3-14B"))
+    small = estimate([llm[0]], str(SHARED_DATA))["runs"][0]["pflop"]
+    assert estimate([big], str(SHARED_DATA))["runs"][0]["pflop"] > 50 * small   # 14.8B vs 135M parameters
+    gone = replace(llm[0], llm=replace(llm[0].llm, name="no-such-org/no-such-model"))
+    assert "1 LLM-as-RS runs not counted" in estimate([gone], str(SHARED_DATA))["note"]
 
 
 def test_quick_grid_has_the_ladders_the_quickstart_promises():
@@ -255,7 +264,9 @@ def test_size_ladders_set_each_preset_its_rule_lr(name):
     from scaling.sidgr.presets import lr_rule
 
     runs = load_grid(REPO / "sweeps" / "grids" / f"{name}.yaml").runs
-    assert {c.model.preset for c in runs} >= {"tiny", "small", "grid", "medium"}
+    want = {f"t2-{s}" for s in ("336k", "778k", "1.9m", "3.3m", "6.7m", "13m", "21m", "43m", "88m", "192m")} \
+        if name == "paper-rs" else {"tiny", "small", "grid", "medium"}   # paper-rs: the 2025 study's Table 2
+    assert {c.model.preset for c in runs} >= want
     for c in runs:
         assert c.train.lr == pytest.approx(lr_rule(c.model.preset, c.model.arch), rel=1e-4), c.model.preset
     assert lr_rule("small") == 1e-3 == lr_rule("tiny") and lr_rule("grid") == 5e-4

@@ -30,7 +30,7 @@ def command(args) -> None:
 
     paths = sweeps.Paths(args.runs_dir, args.cache_dir, args.data_dir)
     if args.sweep_cmd == "submit":
-        sweeps.submit(args.grid, paths, args.executor, args.profile, dry_run=args.dry_run)
+        sweeps.submit(args.grid, paths, args.executor, args.profile, dry_run=args.dry_run, gpu_tflops=args.gpu_tflops)
         if args.wait and not args.dry_run:
             print(status_table(sweeps.wait(args.grid, paths)))
     elif args.sweep_cmd == "status":
@@ -51,7 +51,11 @@ def register(sub) -> None:
         if name == "submit":
             a.add_argument("--executor", default="inline", choices=["inline", "local", "slurm"])
             a.add_argument("--profile", default=None, help="slurm/profiles/X.yaml")
-            a.add_argument("--dry-run", action="store_true", help="count runs/jobs and estimate compute")
+            a.add_argument("--dry-run", action="store_true",
+                           help="count runs/jobs; every run's training PFLOP and GPU-hours")
+            a.add_argument("--gpu-tflops", type=float, default=400.0,
+                           help="achieved TFLOP/s per GPU for --dry-run's GPU-hours (default 400: an H100 in bf16 "
+                                "at ~40%% of its peak)")
             a.add_argument("--wait", action="store_true", help="wait for the jobs and print the status")
         if name == "collect":
             a.add_argument("--out", default=None, help="table path without suffix (default RUNS/<grid>-results)")

@@ -70,14 +70,22 @@ def load_llm(cfg: LLMConfig, cache_root: Path) -> LoadedLLM:
 
 
 def llm_flops_per_example(llm: LoadedLLM, finetune: str, tokens: float, target_tokens: float) -> float:
+    """Training FLOPs per example of a loaded model (`flops_per_token_example`)."""
+    return flops_per_token_example(llm.n_llm, llm.n_embedding, llm.n_head, _tied(llm), llm.n_trainable, finetune,
+                                   tokens, target_tokens)
+
+
+def flops_per_token_example(n_llm: int, n_embedding: int, n_head: int, tied: bool, n_trainable: int, finetune: str,
+                            tokens: float, target_tokens: float) -> float:
     """Training FLOPs per example (Kaplan's 2N forward + 4N backward per parameter per token). Full
     fine-tuning: 6N. LoRA: the frozen weights need no weight gradients, only activation gradients,
     so 4N for them plus 6 per adapter parameter. The body sees every token; the LM head only the
-    target tokens (+1) whose logits the batch asks for. Attention's context term is left out."""
-    body = llm.n_llm - llm.n_embedding - (0 if _tied(llm) else llm.n_head)
+    target tokens (+1) whose logits the batch asks for. Attention's context term is left out. Also the dry run's
+    estimate before a run, from the model's shape alone (scaling.llmrs.estimate)."""
+    body = n_llm - n_embedding - (0 if tied else n_head)
     k = 6.0 if finetune == "full" else 4.0
-    adapters = 0 if finetune == "full" else llm.n_trainable
-    return k * body * tokens + k * llm.n_head * (target_tokens + 1) + 6.0 * adapters * tokens
+    adapters = 0 if finetune == "full" else n_trainable
+    return k * body * tokens + k * n_head * (target_tokens + 1) + 6.0 * adapters * tokens
 
 
 def _tied(llm: LoadedLLM) -> bool:

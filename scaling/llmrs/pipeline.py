@@ -99,7 +99,26 @@ def build_llmrs(cfg: RunConfig, cache: ArtifactCache, data_dir: str | None, log=
     return Bundle(split=p.split, data=data, timing=timing, model=llm.model, decoder=decoder,
                   train_lengths=batcher.prompt_lengths(p.split.train),
                   batch_fn=lambda idx: batcher.train_batch(p.split.train, idx), params=params,
-                  serving_flops=serving_flops)
+                  serving_flops=serving_flops, export=lambda state, out: export_llm(llm, lc, state, out))
+
+
+def export_llm(llm: LoadedLLM, lc, state: dict, out) -> None:
+    """The kept weights as their library reads them: LoRA, a PEFT adapter directory (`PeftModel.from_pretrained(base,
+    RUN/ckpt/best)`); full fine-tuning, a transformers model directory (`AutoModelForCausalLM.from_pretrained`),
+    with the tokenizer. Written from the kept state dict, so a ZeRO-3 run never gathers its model for it."""
+    from scaling.record import atomic_dir
+
+    with atomic_dir(out) as tmp:
+        if lc.finetune == "lora":
+            from peft import get_peft_model_state_dict
+            from safetensors.torch import save_file
+
+            llm.model.peft_config["default"].save_pretrained(tmp)
+            adapter = get_peft_model_state_dict(llm.model, state_dict=state)
+            save_file({k: v.contiguous() for k, v in adapter.items()}, str(tmp / "adapter_model.safetensors"))
+        else:
+            llm.model.save_pretrained(tmp, state_dict=state)
+        llm.tokenizer.save_pretrained(tmp)
 
 
 def llm_decoder(p: Prepared, beam_size: int, constrained: bool, batch_size: int) -> Decoder:

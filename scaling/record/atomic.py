@@ -2,6 +2,7 @@
 then renamed over it. A crash leaves the old file or the new one, never half of either."""
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 from pathlib import Path
@@ -39,3 +40,25 @@ def atomic_torch_save(obj, path: Path) -> None:
     import torch
 
     atomic_write(path, lambda f: torch.save(obj, f))
+
+
+@contextlib.contextmanager
+def atomic_dir(path: Path):
+    """A directory filled under a temporary name beside `path`, then renamed to it (an older one is moved aside first
+    and removed after): readers see the old directory or the whole new one, never one half-written."""
+    import shutil
+    import tempfile
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        yield tmp
+        old = path.with_name(f".{path.name}.old-{os.getpid()}")
+        if path.exists():
+            path.rename(old)
+        tmp.rename(path)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

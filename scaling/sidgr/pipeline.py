@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import torch
 
 from scaling.cache import ArtifactCache
@@ -74,8 +75,17 @@ def build_sidgr(cfg: RunConfig, cache: ArtifactCache, data_dir: str | None, log=
     data = {"dataset": ds.name, "users": ds.n_users, "items": ds.n_items, "interactions": ds.n_interactions,
             "train_examples": len(split.train), "items_missing_field": missing, "sid_quality": sids.quality,
             "embedding_cache_hit": emb_hit, "sid_cache_hit": sid_hit}
+    def export(state: dict, out) -> None:
+        """The kept recommender as a transformers model directory beside its SIDs (codes, widths), which it reads."""
+        from scaling.record import atomic_dir, atomic_save_npz
+
+        with atomic_dir(out) as tmp:
+            model.save_pretrained(tmp, state_dict=state)
+            atomic_save_npz(tmp / "sids.npz", codes=sids.codes, widths=np.asarray(sids.widths))
+
     return Bundle(split=split, data=data, timing=timing, model=model, decoder=decoder, train_lengths=split.train.lengths,
-                  batch_fn=lambda idx: batcher.train_batch(split.train, idx), params=params, serving_flops=serving_flops)
+                  batch_fn=lambda idx: batcher.train_batch(split.train, idx), params=params, serving_flops=serving_flops,
+                  export=export)
 
 
 def sid_decoder(model, batcher: SIDBatcher, trie: SIDTrie, beam_size: int, constrained: bool, batch_size: int) -> Decoder:

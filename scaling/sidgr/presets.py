@@ -42,6 +42,18 @@ ENCDEC = {
     "medium": EncDecPreset(layers=6, d_model=256, heads=8, d_kv=32, d_ff=1024),
     "large":  EncDecPreset(layers=6, d_model=512, heads=8, d_kv=64, d_ff=2048),
     "xl":     EncDecPreset(layers=8, d_model=768, heads=12, d_kv=64, d_ff=3072),
+    # the 2025 study's ten recommender sizes (arXiv 2509.25522, Table 2: layers per stack, d_kv 64), named by its
+    # parameter counts; sweeps/grids/paper-rs.yaml runs them
+    "t2-336k": EncDecPreset(layers=1, d_model=64, heads=3, d_kv=64, d_ff=512),
+    "t2-778k": EncDecPreset(layers=2, d_model=64, heads=3, d_kv=64, d_ff=512),
+    "t2-1.9m": EncDecPreset(layers=5, d_model=64, heads=3, d_kv=64, d_ff=512),
+    "t2-3.3m": EncDecPreset(layers=9, d_model=64, heads=3, d_kv=64, d_ff=512),
+    "t2-6.7m": EncDecPreset(layers=3, d_model=128, heads=6, d_kv=64, d_ff=1024),
+    "t2-13m": EncDecPreset(layers=4, d_model=128, heads=6, d_kv=64, d_ff=1024),
+    "t2-21m": EncDecPreset(layers=7, d_model=128, heads=6, d_kv=64, d_ff=1024),
+    "t2-43m": EncDecPreset(layers=8, d_model=192, heads=9, d_kv=64, d_ff=1536),
+    "t2-88m": EncDecPreset(layers=9, d_model=320, heads=15, d_kv=64, d_ff=2560),
+    "t2-192m": EncDecPreset(layers=20, d_model=384, heads=18, d_kv=64, d_ff=3072),
 }
 DECODER = {
     "tiny":   DecoderPreset(layers=2, d_model=64, heads=2, d_ff=256),

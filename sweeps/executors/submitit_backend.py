@@ -47,7 +47,7 @@ class SubmititExecutor(Executor):
         return [j.job_id for j in jobs]
 
     def _job(self, job_id: str):
-        folder = self.folder / job_id.split("_")[0]
+        folder = self.folder / "%j"   # submitit's own layout: an array task's files live in <folder>/<array>_<task>/
         if self.name == "slurm":
             return submitit.SlurmJob(folder=folder, job_id=job_id)
         return submitit.LocalJob(folder=folder, job_id=job_id)
@@ -74,4 +74,5 @@ class SubmititExecutor(Executor):
                     pass
 
     def log_path(self, job_id: str) -> str | None:
-        return str(self.folder / job_id.split("_")[0] / f"{job_id}_0_log.err")
+        """Rank 0's stderr, where submitit writes it (`JobPaths`: `%j` is `<array>_<task>` for an array task)."""
+        return str(submitit.core.utils.JobPaths(self.folder / "%j", job_id=job_id, task_id=0).stderr)
