@@ -65,6 +65,13 @@ def status(grid_path: str, paths: Paths) -> list[dict]:
     return _status(*open_grid(grid_path, paths), paths)
 
 
+def _mtime(p: Path) -> float:
+    try:
+        return p.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
 def _status(grid: Grid, rec: dict, paths: Paths) -> list[dict]:
     ex = _executor(rec, paths)
     jobs = rec["jobs"]
@@ -80,7 +87,10 @@ def _status(grid: Grid, rec: dict, paths: Paths) -> list[dict]:
         elif job_state in ACTIVE - {"UNKNOWN"}:
             state = "running" if run_state == STATUS_RUNNING or job_state == "RUNNING" else "pending"
         elif run_state == STATUS_FAILED:
-            state = "failed"
+            # resubmitted after it failed, its new job not yet known to the scheduler's accounting: pending
+            fresh = jid and job_state == "UNKNOWN" and _mtime(run_dir_for(cfg, paths.runs_dir) / "status") < \
+                rec.get("submitted_at", 0)
+            state = "pending" if fresh else "failed"
         elif jid and job_state and job_state not in ACTIVE:
             state, reason = "failed", reason or f"job {jid} ended {job_state} without finishing the run"
         elif run_state == STATUS_RUNNING and not jid:

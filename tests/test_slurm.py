@@ -139,7 +139,7 @@ def test_failing_array_task_log_path_holds_its_traceback(slurm, tmp_path, shared
 def test_scontrol_requeue_resumes_from_the_step_reached(slurm, tmp_path, shared_cache):
     """No validation checkpoint before the end (eval_every > max_steps): the step reached at `scontrol requeue`
     (SIGTERM) is saved at the next step boundary, and the requeued job resumes from it, not from step 0."""
-    g = grid_file(tmp_path, "req", {"seed": [0]}, {"train.max_steps": 3000, "train.eval_every": 100000,
+    g = grid_file(tmp_path, "req", {"seed": [0]}, {"train.max_steps": 1500, "train.eval_every": 100000,
                                                    "train.log_every": 20})
     p = paths(tmp_path, shared_cache)
     sweeps.submit(g, p, "slurm", profile(tmp_path))
@@ -154,5 +154,5 @@ def test_scontrol_requeue_resumes_from_the_step_reached(slurm, tmp_path, shared_
     rows = sweeps.wait(g, p, timeout_s=900)
     assert rows[0]["state"] == "done", rows
     m = json.loads((runs / rows[0]["run_id"] / "metrics.json").read_text())
-    assert len(m["resumed_from"]) == 1 and 0 < m["resumed_from"][0] < 3000, m["resumed_from"]
-    assert m["steps"] == 3000
+    assert len(m["resumed_from"]) == 1 and 0 < m["resumed_from"][0] < 1500, m["resumed_from"]
+    assert m["steps"] == 1500
