@@ -103,7 +103,8 @@ def _hierarchical(fit: Fit, sizes: list, y, n: int, rng: np.random.Generator, dr
     if draw_y is None:
         raise ValueError("hierarchical bootstrap needs draw_y (per-user outcomes of every run)")
     sizes = [np.asarray(s, float) for s in sizes]
-    _, at = np.unique(sizes[0], return_inverse=True)
+    _, at = np.unique(np.stack(sizes, 1), axis=0, return_inverse=True)   # design points: every size column
+    at = at.reshape(-1)
     members = [np.flatnonzero(at == g) for g in range(at.max() + 1)]
     sig = None if sigma is None else np.asarray(sigma, float)
     out, failed = [], 0

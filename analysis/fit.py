@@ -9,7 +9,7 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from analysis.errors import AnalysisError
-from analysis.laws import LAWS, Law
+from analysis.laws import JOINT_LAWS, LAWS, Law
 
 
 @dataclass
@@ -42,7 +42,7 @@ class Fit:
 
 
 def _scales(law: Law, sizes: list[np.ndarray]) -> tuple[float, ...]:
-    if law.name == "sidgr":      # one common unit, so g1 and g2 are plain ratios of parameter counts
+    if law.name in JOINT_LAWS:   # one common unit, so g1, g2, g and beta are plain ratios of parameter counts
         s = float(np.exp(np.log(sizes[0]).mean()))
         return (s,) * len(sizes)
     return tuple(float(np.exp(np.log(np.maximum(x, 1e-300)).mean())) for x in sizes)

@@ -51,6 +51,16 @@ def _sidgr(t, n_rs, n_llm, n_qt):
     return r0 - a_ * (n_rs + g1 * n_llm + g2 * n_qt) ** (-alpha) - b * n_rs ** (-beta)
 
 
+def _llmrs(t, n_lora, n_llm):
+    r0, a_, alpha, b, beta_exp, g, beta = t
+    return r0 - a_ * (n_lora + g * n_llm) ** (-alpha) - b * (n_lora + beta * n_llm) ** (-beta_exp)
+
+
+def _llmrs_no_cf(t, n_lora, n_llm):
+    r0, a_, alpha, b, beta_exp, g = t
+    return r0 - a_ * (n_lora + g * n_llm) ** (-alpha) - b * n_lora ** (-beta_exp)
+
+
 EXP = (0.05, 0.3, 1.0)
 POWER_FLOOR = Law(
     "power_floor", "metric = R0 - A * N^(-a)", ("R0", "A", "a"), ("N",),
@@ -78,4 +88,21 @@ SIDGR = Law(
     doc="The paper's SID-GR form, fitted jointly over runs varying encoder, tokenizer and recommender. "
         "g1 (g2): how much one encoder (tokenizer) parameter is worth relative to one recommender "
         "parameter; B/N_RS^b: the recommender's own collaborative-filtering term.")
-LAWS = {law.name: law for law in (POWER_FLOOR, POWER, TWO_SOURCE, SIDGR)}
+LLMRS = Law(
+    "llmrs", "Recall@k = R0 - A / (N_LoRA + g*N_LLM)^a - B / (N_LoRA + beta*N_LLM)^b",
+    ("R0", "A", "a", "B", "b", "g", "beta"), ("N_LoRA", "N_LLM"),
+    (0.0, 0.0, 1e-3, 0.0, 1e-3, 0.0, 0.0), (1.0, 10.0, 3.0, 10.0, 3.0, 10.0, 10.0),
+    {"R0": (), "A": (0.01, 0.1), "a": EXP, "B": (0.01, 0.1), "b": EXP, "g": (0.01, 0.3), "beta": (0.0, 0.05)},
+    _llmrs,
+    doc="The paper's LLM-as-RS form (its Table 7), fitted jointly over LLM size x LoRA size. g: how much one frozen "
+        "LLM parameter is worth relative to one trained LoRA parameter in the semantic term; beta: the same in the "
+        "collaborative term — beta > 0 means a larger LLM also learns collaborative signal (the CF test: "
+        "analysis.joint.cf_test).")
+LLMRS_NO_CF = Law(
+    "llmrs_no_cf", "Recall@k = R0 - A / (N_LoRA + g*N_LLM)^a - B / N_LoRA^b",
+    ("R0", "A", "a", "B", "b", "g"), ("N_LoRA", "N_LLM"),
+    (0.0, 0.0, 1e-3, 0.0, 1e-3, 0.0), (1.0, 10.0, 3.0, 10.0, 3.0, 10.0),
+    {"R0": (), "A": (0.01, 0.1), "a": EXP, "B": (0.01, 0.1), "b": EXP, "g": (0.01, 0.3)}, _llmrs_no_cf,
+    doc="The LLM-as-RS law with beta = 0: the LLM's size adds nothing to the collaborative term (the CF test's null).")
+LAWS = {law.name: law for law in (POWER_FLOOR, POWER, TWO_SOURCE, SIDGR, LLMRS, LLMRS_NO_CF)}
+JOINT_LAWS = ("sidgr", "llmrs", "llmrs_no_cf")   # sizes of one kind (parameters) in one common unit

@@ -110,6 +110,9 @@ def write_report(results: str | Path, out: str | Path, metric: str = "test/recal
                   "", "![comparison](figures/comparison.png)", ""]
     if not table:
         parts += paired_section(df, curves, metric)
+        from analysis.joint import joint_section
+
+        parts += joint_section(df, metric, min(n_boot, 300))
         parts += frontier_section(df, metric, out)
         parts += reference_section(df, metric)
         parts += training_section(results, df, out)

@@ -164,3 +164,30 @@ def test_popular_core_keeps_the_densest_items_and_users():
     with pytest.raises(DataError, match=r"no user has 50 or more interactions among the 10 most popular items; "
                                         "raise data.max_items"):
         full.popular_core(10, 50)
+
+
+def test_recbole_atomic_files_load_without_conversion():
+    """MovieLens-100K in RecBole's own format (../shared/datasets/movielens-100k): every interaction, each user's in
+    time order, titles and genres from the .item file; `ml-100k` and `recbole:<dir>` name the same data."""
+    import gzip
+
+    ds = load_dataset("ml-100k", SHARED_DATA)
+    assert (ds.n_users, ds.n_items, ds.n_interactions) == (943, 1682, 100_000)
+    assert ds.missing_fields()["title"] == 0 and ds.items[ds.item_ids.index("1")]["title"] == "Toy Story"
+    assert load_dataset(f"recbole:{SHARED_DATA / 'movielens-100k'}").n_interactions == 100_000
+    rows = [line.split("\t") for line in gzip.open(SHARED_DATA / "movielens-100k" / "ml-100k.inter.gz", "rt")][1:]
+    user = ds.user_ids[0]
+    mine = sorted(((float(r[3]), n, r[1]) for n, r in enumerate(rows) if r[0] == user))
+    assert [ds.item_ids[i] for i in ds.sequences[0]] == [it for _, _, it in mine]   # chronological, by hand
+
+
+@pytest.mark.parametrize("inter,msg", [
+    ("user_id:token\titem_id:token\n1\t2\n", "no timestamp column, so no chronological leave-one-out split"),
+    ("user_id:token\titem_id:token\ttimestamp:float\n1\t2\n", r"x.inter:2: 2 tab-separated fields, the header names 3"),
+    ("user_id:token\ttimestamp:float\n1\t2\n", "no item_id column"),
+    ("user_id:token\titem_id:token\ttimestamp:float\n1\t2\tsoon\n", "timestamp 'soon' is not a number"),
+])
+def test_bad_recbole_files_are_one_line(tmp_path, inter, msg):
+    (tmp_path / "x.inter").write_text(inter)
+    with pytest.raises(DataError, match=msg):
+        load_dataset(f"recbole:{tmp_path}")

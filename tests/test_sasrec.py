@@ -58,3 +58,13 @@ def test_presets_have_the_papers_sizes():
         with torch.device("meta"):
             got = sasrec_params(SASRec(1000, 20, PRESETS[name], 0.1))["n_id_non_embedding"]
         assert n <= got <= 1.02 * n, (name, got, n)
+
+
+def test_sasrec_on_movielens_100k_beats_most_popular(tmp_path, shared_cache):
+    """A second domain from RecBole's own files, no conversion (`data.dataset=ml-100k`)."""
+    cfg = config.load(overrides=["paradigm=sasrec", "data.dataset=ml-100k", "sasrec.preset=t3-98k",
+                                 "train.max_steps=400", "train.eval_every=200", "train.batch_size=128"])
+    d = run(cfg, tmp_path, shared_cache, SHARED_DATA, progress=False)
+    m = json.loads((d / "metrics.json").read_text())
+    assert json.loads((d / "data.json").read_text())["users"] == 943
+    assert m["test/recall@10"] > m["test/popular/recall@10"], m

@@ -4,10 +4,30 @@ from __future__ import annotations
 from scaling.app.common import add_results
 
 
+def joint(df, args) -> None:
+    """`--law sidgr|llmrs`: the joint law's table over every run of its paradigm; `--law cf`: the CF test."""
+    from analysis.joint import cf_test, joint_fit
+    from scaling.errors import GRError
+
+    try:
+        if args.law == "cf":
+            print(f"CF test: {cf_test(df, args.metric, n_boot=max(10, args.n_boot // 10)).describe()}")
+            return
+        jf = joint_fit(df, args.law, args.metric, args.n_boot)
+    except ValueError as e:
+        raise GRError(f"{args.results}: --law {args.law}: {e}") from None
+    print(jf.fit.law.formula)
+    print(jf.table().to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    print(jf.reading())
+
+
 def command(args) -> None:
     from analysis import load_results, study
 
     df = load_results(args.results)
+    if args.law:
+        joint(df, args)
+        return
     curves, comp, notes = study(df, args.metric, args.n_boot)
     for c in curves:
         ci, unid = c.boot.ci(), c.unidentified()
@@ -31,6 +51,8 @@ def command(args) -> None:
 def register(sub) -> None:
     a = sub.add_parser("fit", help="fit scaling laws over a results directory or table (.csv/.parquet)")
     add_results(a, RESULTS_HELP)
+    a.add_argument("--law", choices=["sidgr", "llmrs", "cf"], default=None,
+                   help="the 2025 study's joint law over all runs of its paradigm (a table), or its CF test")
     a.set_defaults(fn=command)
 
 

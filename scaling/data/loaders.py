@@ -114,10 +114,90 @@ def load_simple(folder: Path) -> Dataset:
     return _build(folder.name, users, seqs, items)
 
 
+RECBOLE_FIELDS = {"title": ("movie_title", "title", "item_name", "name"),   # RecBole column -> our item text field
+                  "categories": ("class", "categories", "genre", "genres"), "description": ("description",),
+                  "price": ("price",)}
+RECBOLE_NAMES = {"ml-100k": "movielens-100k"}   # shared copies in RecBole's format, by their RecBole name
+
+
+def _atomic_table(path: Path) -> tuple[list[str], list[list[str]]]:
+    """A RecBole atomic file: tab-separated, header `name:type` per column. Returns (names, rows)."""
+    lines = iter_lines(path)
+    try:
+        _, header = next(lines)
+    except StopIteration:
+        raise DataError(f"{path}: empty; a RecBole atomic file starts with a header such as 'user_id:token'") from None
+    names = [h.split(":", 1)[0].strip() for h in header.rstrip("\n").split("\t")]
+    rows = []
+    for n, line in lines:
+        cells = line.rstrip("\n").split("\t")
+        if len(cells) != len(names):
+            raise DataError(f"{path}:{n}: {len(cells)} tab-separated fields, the header names {len(names)}")
+        rows.append(cells)
+    return names, rows
+
+
+def _one(folder: Path, suffix: str) -> Path | None:
+    found = sorted(p for p in folder.iterdir() if p.name.endswith((suffix, suffix + ".gz")))
+    if len(found) > 1:
+        raise DataError(f"{folder}: {len(found)} '*{suffix}' files; a RecBole dataset directory holds one")
+    return found[0] if found else None
+
+
+def load_recbole(folder: Path) -> Dataset:
+    """RecBole's atomic files as they ship (`<name>.inter` with user_id, item_id, timestamp; optional `<name>.item`
+    with a title column), gzipped or not: every interaction, each user's in time order (ties: file order)."""
+    if not folder.is_dir():
+        raise DataError(f"{folder}: dataset directory not found")
+    inter = _one(folder, ".inter")
+    if inter is None:
+        raise DataError(f"{folder}: no '<name>.inter' file (RecBole atomic files: .inter + .item)")
+    names, rows = _atomic_table(inter)
+    missing = [c for c in ("user_id", "item_id") if c not in names]
+    if missing:
+        raise DataError(f"{inter}: no {' or '.join(missing)} column (header: {', '.join(names)})")
+    if "timestamp" not in names:
+        raise DataError(f"{inter}: no timestamp column, so no chronological leave-one-out split; use a copy with "
+                        "timestamps (e.g. ml-100k in ../shared/datasets/movielens-100k)")
+    u, i, t = (names.index(c) for c in ("user_id", "item_id", "timestamp"))
+    by_user: dict[str, list] = defaultdict(list)
+    for n, r in enumerate(rows):
+        try:
+            by_user[r[u]].append((float(r[t]), n, r[i]))
+        except ValueError:
+            raise DataError(f"{inter}:{n + 2}: timestamp {r[t]!r} is not a number") from None
+    users = sorted(by_user)
+    seqs = [[it for _, _, it in sorted(by_user[x])] for x in users]
+    items: dict[str, dict] = {}
+    item_file = _one(folder, ".item")
+    if item_file is not None:
+        inames, irows = _atomic_table(item_file)
+        if "item_id" not in inames:
+            raise DataError(f"{item_file}: no item_id column (header: {', '.join(inames)})")
+        cols = {f: next((inames.index(c) for c in cands if c in inames), None) for f, cands in RECBOLE_FIELDS.items()}
+        k = inames.index("item_id")
+        for r in irows:
+            items[r[k]] = {f: (r[c] if c is not None and r[c] != "" else None) for f, c in cols.items()}
+    name = inter.name.split(".inter")[0]
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name):   # it names cache files: a plain name only
+        raise DataError(f"{inter}: dataset name {name!r} (from the file name) is not a plain name; rename the files "
+                        "to e.g. mydata.inter / mydata.item")
+    return _build(name, users, seqs, items)
+
+
 def load_dataset(spec: str, data_dir: str | Path | None = None) -> Dataset:
-    """`beauty` | `toys` | `sports` | `simple:<dir>` | `mcauley:<dir>:<Category>`."""
+    """`beauty` | `toys` | `sports` | `ml-100k` | `simple:<dir>` | `mcauley:<dir>:<Category>` | `recbole:<dir>`."""
     if spec.startswith("simple:"):
         return load_simple(Path(spec[len("simple:"):]))
+    if spec.startswith("recbole:"):
+        return load_recbole(Path(spec[len("recbole:"):]))
+    if spec in RECBOLE_NAMES:
+        dirs = [Path(data_dir)] if data_dir else default_data_dirs()
+        for d in dirs:
+            if (d / RECBOLE_NAMES[spec]).is_dir():
+                return load_recbole(d / RECBOLE_NAMES[spec])
+        raise DataError(f"dataset '{spec}' not found (looked in {', '.join(str(d / RECBOLE_NAMES[spec]) for d in dirs)}); "
+                        "pass --data-dir DIR or use recbole:<dir>")
     if spec.startswith("mcauley:"):
         try:
             _, folder, category = spec.split(":", 2)
@@ -125,8 +205,8 @@ def load_dataset(spec: str, data_dir: str | Path | None = None) -> Dataset:
             raise DataError(f"dataset '{spec}': use mcauley:<dir>:<Category>, e.g. mcauley:/data:Beauty") from None
         return load_mcauley(Path(folder), category)
     if spec not in AMAZON_FOLDERS:
-        raise DataError(f"dataset '{spec}' is unknown; use one of {', '.join(AMAZON_FOLDERS)}, "
-                        "simple:<dir> or mcauley:<dir>:<Category>")
+        raise DataError(f"dataset '{spec}' is unknown; use one of {', '.join([*AMAZON_FOLDERS, *RECBOLE_NAMES])}, "
+                        "simple:<dir>, mcauley:<dir>:<Category> or recbole:<dir>")
     dirs = [Path(data_dir)] if data_dir else default_data_dirs()
     for d in dirs:
         folder = d / AMAZON_FOLDERS[spec]

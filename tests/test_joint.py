@@ -1,0 +1,70 @@
+"""The paper's joint laws fitted on a study's runs and its CF test (issue #25), on synthetic studies drawn from
+each law with a known truth and per-user binomial noise, as run records (per-user outcomes)."""
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.joint import cf_test, joint_fit
+from analysis.laws import LAWS
+from scaling.record import write_outcomes
+
+
+def _study(root: Path, paradigm: str, cols: dict, truth: np.ndarray, law: str, users: int, seed: int) -> pd.DataFrame:
+    """One run per design point; each run's users hit with the law's probability (rank 0) or miss (rank 20)."""
+    rng = np.random.default_rng(seed)
+    sizes = [np.asarray(v, float) for v in cols.values()]
+    scale = float(np.exp(np.log(sizes[0]).mean()))   # the joint laws' common unit (analysis.fit._scales)
+    p = LAWS[law](truth, *[s / scale for s in sizes])
+    rows = []
+    for i, pi in enumerate(p):
+        d = root / f"{paradigm}-{seed}-{i}"
+        d.mkdir(parents=True)
+        ranks = np.where(rng.random(users) < pi, 0, 20).astype(np.int16)
+        write_outcomes(d / "outcomes.npz", {"test": {"user": np.arange(users, dtype=np.int32), "rank": ranks,
+                                                      "popular_rank": np.full(users, 10, np.int16)}})
+        rows.append({"paradigm": paradigm, "run_id": d.name, "path": str(d), "test/recall@10": float((ranks < 10).mean()),
+                     **{c: v[i] for c, v in zip(cols, sizes)}})
+    return pd.DataFrame(rows), p
+
+
+def test_sidgr_joint_law_recovers_its_exchange_rates(tmp_path):
+    """Recommender x encoder x tokenizer ladders (13 runs) from a law where an encoder parameter is worth 0.3
+    recommender parameters and a tokenizer parameter nothing: both intervals cover the truth on this fixed study (a
+    single study, not a calibration: over data seeds 0-4, g1's interval missed 0.3 once, at seed 0)."""
+    n_rs = [1e5, 3e5, 1e6, 3e6, 1e7, 1e6, 1e6, 1e6, 1e6, 1e6, 1e6, 3e5, 3e6]
+    n_llm = [2e7, 2e7, 2e7, 2e7, 2e7, 2e6, 6e6, 6e7, 2e8, 2e7, 2e7, 6e7, 6e7]
+    n_qt = [2e4, 2e4, 2e4, 2e4, 2e4, 2e4, 2e4, 2e4, 2e4, 5e3, 8e4, 2e4, 2e4]
+    truth = np.array([0.12, 0.05, 0.5, 0.01, 1.0, 0.3, 0.0])   # R0, A, a, B, b, g1, g2 (common unit)
+    df, _ = _study(tmp_path, "sidgr", {"n_rs_non_embedding": n_rs, "n_llm": n_llm, "n_qt": n_qt}, truth, "sidgr",
+                   20000, 2)
+    jf = joint_fit(df, "sidgr", n_boot=60)
+    ci = jf.ci()
+    assert jf.r2 > 0.8 and ci["g1"][0] <= 0.3 <= ci["g1"][1], (jf.fit.params, ci)
+    assert "g2" not in jf.unidentified and ci["g2"][0] < 1e-6, ci["g2"]   # 0 is inside: worth nothing
+    assert "tokenizer parameter buys" in jf.reading() and "g1 = " in jf.reading()
+    assert set(jf.table()["parameter"]) == set(LAWS["sidgr"].params)
+
+
+def test_too_few_runs_or_a_fixed_axis_is_said(tmp_path):
+    df, _ = _study(tmp_path, "llmrs", {"n_trainable": [1e5, 4e5, 1.6e6, 6.4e6], "n_llm": [1e8] * 4},
+                   np.array([0.1, 0.05, 0.5, 0.01, 1.0, 0.1, 0.01]), "llmrs", 1000, 1)
+    with pytest.raises(ValueError, match="4 llmrs runs for a 7-parameter law"):
+        joint_fit(df, "llmrs")
+
+
+LORA = [4.6e5, 1.8e6, 7.4e6, 3e7]
+LLM = [1.35e8, 6e8, 1.7e9, 4e9]
+
+
+def test_cf_test_finds_no_evidence_where_the_llm_adds_no_collaborative_signal(tmp_path):
+    """4 LLM sizes x 4 LoRA sizes drawn with beta = 0: the law with beta free predicts held-out runs no better than
+    beta = 0, and the test says so. (Its power is not shown yet: on beta = 0.02 data of this design it found no
+    evidence either, in 2 of 2 studies of 20,000 users a run — issue #25 keeps that open.)"""
+    lora, llm = np.meshgrid(LORA, LLM)
+    truth = np.array([0.15, 0.04, 0.6, 0.06, 0.8, 0.05, 0.0])   # R0, A, a, B, b, g, beta
+    df, _ = _study(tmp_path, "llmrs", {"n_trainable": lora.ravel(), "n_llm": llm.ravel()}, truth, "llmrs", 20000, 2)
+    t = cf_test(df, n_boot=10)
+    assert not t.evidence and t.diff_ci[0] <= 0, t.describe()
+    assert "held-out error (leave one run out, 16 runs)" in t.describe() and "no evidence" in t.describe()
