@@ -50,10 +50,12 @@ def test_an_installed_wheel_runs_the_shipped_grids_from_outside_the_checkout(tmp
     where = sh(env / "bin" / "python", "-c", "import scaling, sweeps; print(scaling.__file__, sweeps.__file__)")
     assert str(REPO) not in where and str(env) in where
     out = sh(env / "bin" / "gr-scaling", "sweep", "submit", "quick", "--dry-run", "--runs-dir", tmp_path / "runs")
-    assert out.startswith("quick: ") and " runs, 0 done" in out
+    summary = out.strip().splitlines()[-1]   # after the table of every run's compute
+    assert out.startswith("run ") and summary.startswith("quick: ") and " runs, 0 done" in summary
+    assert "not counted" not in summary   # every run's compute is known from the wheel alone
     out = sh(env / "bin" / "gr-scaling", "sweep", "submit", "paper-rs", "--dry-run", "--executor", "slurm",
              "--profile", "example-gpu", "--runs-dir", tmp_path / "runs")
-    assert out.startswith("paper-rs: ")
+    assert out.strip().splitlines()[-1].startswith("paper-rs: ")   # epoch-bounded, no data here: "not counted"
     assert "--reduced" in sh(env / "bin" / "gr-scaling", "quickstart", "--help")
     ds = sh(env / "bin" / "python", "-c", "from scaling.shipped import shipped; print(shipped('slurm/deepspeed/zero2.json'))")
     assert str(env) in ds
