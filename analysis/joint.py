@@ -21,7 +21,7 @@ import pandas as pd
 from analysis.bootstrap import Bootstrap, bootstrap
 from analysis.fit import Fit, fit_arrays
 from analysis.laws import LAWS
-from analysis.outcomes import Z95, per_user, read_outcomes, user_interval, user_resampler
+from analysis.outcomes import per_user, read_outcomes, user_noise, user_resampler
 from analysis.saturation import unidentified
 
 # law -> (paradigm, the size column of each of its inputs in a results table)
@@ -74,7 +74,8 @@ def _runs(df: pd.DataFrame, law: str, metric: str) -> tuple[pd.DataFrame, list[n
     missing = [c for c in cols if c not in g]
     if missing:
         raise ValueError(f"no size column {', '.join(missing)}")
-    g = g[np.all([np.isfinite(g[c].astype(float)) & (g[c].astype(float) > 0) for c in cols[:1]], axis=0)]
+    size = g[cols[0]].astype(float)
+    g = g[np.isfinite(size) & (size > 0)]   # runs without their main size (a baseline row) have no place on the law
     which, name = metric.split("/", 1)
     values = [per_user(read_outcomes(p)[which]["rank"], name) for p in g["path"]]
     return g, values
@@ -92,9 +93,7 @@ def joint_fit(df: pd.DataFrame, law: str, metric: str = "test/recall@10", n_boot
     for c, x in zip(cols[1:], sizes[1:]):
         if np.ptp(x) == 0:
             raise ValueError(f"{c} does not vary across these runs: its exchange rate cannot be fitted")
-    y = np.array([v.mean() for v in values])
-    lo, hi = np.array([user_interval(v) for v in values]).T
-    sigma = np.maximum((hi - lo) / (2 * Z95), 1e-6)
+    y, _, _, sigma = user_noise(values)
     f = fit_arrays(law, sizes, y, sigma=sigma)
     b = bootstrap(f, sizes, y, n=n_boot, seed=seed, method="hierarchical", draw_y=user_resampler(values), sigma=sigma)
     r2 = 1.0 - float(((f.predict(*sizes) - y) ** 2).sum()) / max(float(((y - y.mean()) ** 2).sum()), 1e-300)
@@ -151,9 +150,7 @@ def cf_test(df: pd.DataFrame, metric: str = "test/recall@10", n_boot: int = 100,
     if len(g) < len(LAWS["llmrs"].params) + 2:
         raise ValueError(f"{len(g)} LLM-as-RS runs; leaving one out of a 7-parameter law needs at least 9")
     sizes = [g[c].astype(float).to_numpy() for c in JOINT["llmrs"][1]]
-    y = np.array([v.mean() for v in values])
-    lo, hi = np.array([user_interval(v) for v in values]).T
-    sigma = np.maximum((hi - lo) / (2 * Z95), 1e-6)
+    y, _, _, sigma = user_noise(values)
     full = {law: fit_arrays(law, sizes, y, sigma=sigma).theta for law in ("llmrs_no_cf", "llmrs")}
     # each fold starts from the full fit (the multi-start grid once per law, not once per fold)
     e0, e1 = (_loo_error(law, sizes, y, sigma, full[law]) for law in ("llmrs_no_cf", "llmrs"))

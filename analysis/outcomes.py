@@ -132,6 +132,14 @@ def user_resampler(values: list[np.ndarray]):
     return draw
 
 
+def user_noise(values: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per run (`values[i]`: run i's per-user metric values): its metric, its 95% interval over users, and the
+    standard error that interval implies (the weight of a fit to these runs)."""
+    y = np.array([v.mean() for v in values])
+    lo, hi = np.array([user_interval(v) for v in values]).T
+    return y, lo, hi, np.maximum((hi - lo) / (2 * Z95), 1e-6)
+
+
 def fit_with_user_noise(law: str, n: np.ndarray, values: list[np.ndarray], n_boot: int = 1000, seed: int = 0):
     """A law fitted to runs whose per-user values are known (`values[i]`: run i's per-user metric values; the
     run's metric is their mean): weighted by each point's sampling error over users, with a hierarchical
@@ -140,9 +148,7 @@ def fit_with_user_noise(law: str, n: np.ndarray, values: list[np.ndarray], n_boo
     from analysis.fit import fit_arrays
 
     n = np.asarray(n, float)
-    y = np.array([v.mean() for v in values])
-    lo, hi = np.array([user_interval(v) for v in values]).T
-    sigma = np.maximum((hi - lo) / (2 * Z95), 1e-6)
+    y, lo, hi, sigma = user_noise(values)
     f = fit_arrays(law, [n], y, sigma=sigma)
     b = bootstrap(f, [n], y, n=n_boot, seed=seed, method="hierarchical", draw_y=user_resampler(values), sigma=sigma)
     return f, b, sigma, lo, hi

@@ -6,6 +6,8 @@ from functools import lru_cache
 
 from scaling.config import DataConfig
 
+GPU_TFLOPS = 400.0   # the dry run's default throughput: an H100's bf16 dense peak (989 TFLOP/s) at ~40% utilisation
+
 
 @lru_cache(maxsize=None)
 def data_sizes(data: DataConfig, data_dir: str | None) -> tuple[int, int] | None:

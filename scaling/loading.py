@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-
 from scaling.errors import GRError
 
 
@@ -22,7 +21,7 @@ class TrainedModel:
 
     def recommend(self, which: str = "test", users: int = 0) -> dict:
         """Top-`eval.beam_size` items for the first `users` (0 = all) evaluation users of `which` (valid | test),
-        with each target's rank (0 = first; -1 = not recommended), as the run's outcomes record them."""
+        with each target's rank (0 = first; beam_size = not recommended), as the run's outcomes record them."""
         from scaling.decode import recommend
         from scaling.evaluation import eval_sets
         from scaling.metrics import rank_of_target

@@ -153,6 +153,17 @@ def set_rng_state(saved) -> None:
         torch.cuda.set_rng_state_all([s.cpu() for s in saved["cuda"]])
 
 
+def _kept_state(model: torch.nn.Module, dist: Dist) -> dict | None:
+    """The weights a checkpoint keeps (`trainable_state`) of whole (unpartitioned) parameters, on rank 0; None on the
+    other ranks."""
+    return trainable_state(model) if dist.is_main else None
+
+
+def _restore(model: torch.nn.Module, path: Path, dist: Dist) -> None:
+    """Kept weights back into whole (unpartitioned) parameters, on every rank."""
+    load_trainable_state(model, torch.load(path, weights_only=True, map_location=dist.device))
+
+
 class _TorchEngine:
     """Single process, or torch DDP when the job has several ranks. Checkpoint: one file, rank 0."""
 
@@ -194,11 +205,10 @@ class _TorchEngine:
         return float(self.sched.get_last_lr()[0])
 
     def kept_state(self) -> dict | None:
-        """The weights a checkpoint keeps (`trainable_state`), on rank 0; None on the other ranks."""
-        return trainable_state(self.model) if self.dist.is_main else None
+        return _kept_state(self.model, self.dist)
 
     def restore(self, path: Path) -> None:
-        load_trainable_state(self.model, torch.load(path, weights_only=True, map_location=self.dist.device))
+        _restore(self.model, path, self.dist)
 
     def weight_hashes(self) -> list[str]:
         return rank_weight_hashes(self.model, self.dist)
@@ -247,7 +257,7 @@ class _DeepSpeedEngine:
         # the global batch from the config: DeepSpeed accumulates `accum` micro-batches per step itself
         ds.update({"train_micro_batch_size_per_gpu": plan.micro, "gradient_accumulation_steps": plan.accum,
                    "train_batch_size": cfg.batch_size, "gradient_clipping": cfg.clip_norm})
-        self.model, self.dist, self.cfg, self.plan = model, dist, cfg, plan
+        self.model, self.dist, self.cfg = model, dist, cfg
         opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr,
                                 weight_decay=cfg.weight_decay)
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor(cfg, total))
@@ -276,7 +286,7 @@ class _DeepSpeedEngine:
         at a time onto rank 0 and moved to its CPU (`_zero3_consolidated_16bit_state_dict`: the weights in the dtype
         they train in), so no rank ever holds the whole model. Every rank must call it."""
         if not self.partitioned:
-            return trainable_state(self.model) if self.dist.is_main else None
+            return _kept_state(self.model, self.dist)
         partial = not all(p.requires_grad for p in self.model.parameters())
         sd = self.engine._zero3_consolidated_16bit_state_dict(exclude_frozen_parameters=partial)
         if sd is None or not partial:
@@ -288,7 +298,7 @@ class _DeepSpeedEngine:
         """The kept weights back into the model. ZeRO-3: rank 0 reads the file and writes each module's parameters
         while that module alone is gathered; leaving the gather broadcasts them and re-partitions."""
         if not self.partitioned:
-            load_trainable_state(self.model, torch.load(path, weights_only=True, map_location=self.dist.device))
+            _restore(self.model, path, self.dist)
             return
         import deepspeed
 

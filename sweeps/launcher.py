@@ -12,6 +12,7 @@ from pathlib import Path
 
 from scaling.config import RunConfig, config_hash
 from scaling.errors import ConfigError
+from scaling.estimate_data import GPU_TFLOPS
 from scaling.global_batch import batch_plan
 from scaling.record import STATUS_DONE, STATUS_FAILED, STATUS_RUNNING, orphaned, read_json, read_progress, \
     read_status_line, run_dir_for, write_json
@@ -20,9 +21,6 @@ from sweeps.executors.base import ACTIVE
 from sweeps.grid import Grid, grid_name, load_grid
 from sweeps.job import RunJob
 from sweeps.profile import Profile, load_profile
-
-
-GPU_TFLOPS = 400.0   # the dry run's default throughput: an H100's bf16 dense peak (989 TFLOP/s) at ~40% utilisation
 
 
 @dataclass
@@ -124,7 +122,7 @@ def submit(grid_path: str, paths: Paths, executor: str = "inline", profile: str 
         try:
             batch_plan(c.train, ranks)
         except ConfigError as e:
-            raise ConfigError(f"{grid.path}: run {config_hash(c)} on {ranks} rank(s) ({profile}): {e}") from None
+            raise ConfigError(f"{grid.path}: run {config_hash(c)} on {ranks} rank(s) ({profile or executor}): {e}") from None
     chunks = [todo[i:i + per] for i in range(0, len(todo), per)]
     counts["jobs"] = len(chunks)
     if dry_run:
@@ -196,9 +194,11 @@ def estimate(runs: list[RunConfig], data_dir: str | None = None, gpu_tflops: flo
 
 
 def estimate_table(est: dict) -> str:
+    def f(v, fmt: str) -> str:
+        return format(v, fmt) if v is not None else "?"
+
     lines = [f"{'run':28} {'steps':>9} {'PFLOP':>10} {'GPU-h':>9}  what"]
     for r in est["runs"]:
-        f = (lambda v, fmt: format(v, fmt) if v is not None else "?")
         lines.append(f"{r['run_id']:28} {f(r['steps'], ','):>9} {f(r['pflop'], '.3g'):>10} "
                      f"{f(r['gpu_hours'], '.3g'):>9}  {r['label']}")
     return "\n".join(lines)

@@ -42,6 +42,8 @@ def command(args) -> None:
 
 
 def register(sub) -> None:
+    from scaling.estimate_data import GPU_TFLOPS   # light: registering a verb imports no launcher
+
     sw = sub.add_parser("sweep", help="grids -> runs on an executor; status, collect, cancel")
     swsub = sw.add_subparsers(dest="sweep_cmd", required=True)
     for name in ("submit", "status", "collect", "cancel"):
@@ -53,7 +55,7 @@ def register(sub) -> None:
             a.add_argument("--profile", default=None, help="slurm/profiles/X.yaml")
             a.add_argument("--dry-run", action="store_true",
                            help="count runs/jobs; every run's training PFLOP and GPU-hours")
-            a.add_argument("--gpu-tflops", type=float, default=400.0,
+            a.add_argument("--gpu-tflops", type=float, default=GPU_TFLOPS,
                            help="achieved TFLOP/s per GPU for --dry-run's GPU-hours (default 400: an H100 in bf16 "
                                 "at ~40%% of its peak)")
             a.add_argument("--wait", action="store_true", help="wait for the jobs and print the status")

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 def train_flops_estimate(cfg, data_dir: str | None = None) -> float | None:
     from scaling.estimate_data import data_sizes, train_steps
-    from scaling.idrec.model import PRESETS
+    from scaling.idrec.model import PRESETS, sasrec_flops_per_example
 
     p = PRESETS[cfg.sasrec.preset]
     _, examples = train_steps(cfg.train, cfg.data, data_dir)
     sizes = data_sizes(cfg.data, data_dir)
     if examples is None or sizes is None:
         return None
-    return (6.0 * 12 * p.d_model ** 2 * p.layers * 10 + 6.0 * p.d_model * sizes[1]) * examples
+    return sasrec_flops_per_example(12 * p.d_model ** 2 * p.layers, p.d_model, sizes[1], 10) * examples

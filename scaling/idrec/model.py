@@ -67,3 +67,9 @@ def sasrec_params(model: SASRec) -> dict:
     total = count(model)
     emb = numel(model.items.weight) + numel(model.positions.weight)
     return {"n_id": total, "n_id_embedding": emb, "n_id_non_embedding": total - emb}
+
+
+def sasrec_flops_per_example(non_embedding: float, d_model: int, n_items: int, tokens: float) -> float:
+    """Training FLOPs per example: 6 per stack parameter per history token, and the full-softmax head (every item's
+    d-dimensional score) on the one predicting position. The record's figure and the dry run's estimate."""
+    return 6.0 * non_embedding * tokens + 6.0 * d_model * n_items

@@ -13,7 +13,7 @@ from scaling.config import RunConfig
 from scaling.data import load_split
 from scaling.data.split import Examples
 from scaling.decode import Decoder, pad_items
-from scaling.idrec.model import PAD, PRESETS, SASRec, sasrec_params
+from scaling.idrec.model import PAD, PRESETS, SASRec, sasrec_flops_per_example, sasrec_params
 from scaling.skeleton import Bundle
 
 
@@ -50,9 +50,7 @@ def build_sasrec(cfg: RunConfig, cache: ArtifactCache, data_dir: str | None, log
     def params(state) -> dict:
         p = sasrec_params(model)
         tokens = state.tokens_seen / max(state.examples_seen, 1)
-        d = model.items.embedding_dim
-        # 6 FLOPs per parameter per token for the stack; the full-softmax head: every item, on one position
-        flops = 6.0 * p["n_id_non_embedding"] * tokens + 6.0 * d * ds.n_items
+        flops = sasrec_flops_per_example(p["n_id_non_embedding"], model.items.embedding_dim, ds.n_items, tokens)
         return {**p, "train_flops_per_example": flops, "train_flops_total": flops * state.examples_seen}
 
     def serving_flops() -> dict:

@@ -104,8 +104,8 @@ def build_llmrs(cfg: RunConfig, cache: ArtifactCache, data_dir: str | None, log=
 
 def export_llm(llm: LoadedLLM, lc, state: dict, out) -> None:
     """The kept weights as their library reads them: LoRA, a PEFT adapter directory (`PeftModel.from_pretrained(base,
-    RUN/ckpt/best)`); full fine-tuning, a transformers model directory (`AutoModelForCausalLM.from_pretrained`),
-    with the tokenizer. Written from the kept state dict, so a ZeRO-3 run never gathers its model for it."""
+    RUN/ckpt/best)`); full fine-tuning, a transformers model directory (`AutoModelForCausalLM.from_pretrained`)
+    with its tokenizer. Written from the kept state dict, so a ZeRO-3 run never gathers its model for it."""
     from scaling.record import atomic_dir
 
     with atomic_dir(out) as tmp:
@@ -116,9 +116,9 @@ def export_llm(llm: LoadedLLM, lc, state: dict, out) -> None:
             llm.model.peft_config["default"].save_pretrained(tmp)
             adapter = get_peft_model_state_dict(llm.model, state_dict=state)
             save_file({k: v.contiguous() for k, v in adapter.items()}, str(tmp / "adapter_model.safetensors"))
-        else:
+        else:   # a whole model directory, loadable on its own: with its tokenizer (an adapter reads the base's)
             llm.model.save_pretrained(tmp, state_dict=state)
-        llm.tokenizer.save_pretrained(tmp)
+            llm.tokenizer.save_pretrained(tmp)
 
 
 def llm_decoder(p: Prepared, beam_size: int, constrained: bool, batch_size: int) -> Decoder:
