@@ -23,6 +23,8 @@ class Law:
     fn: Callable[..., np.ndarray] = field(repr=False)
     doc: str = ""
     ceiling: str | None = "R0"              # parameter that is the metric's ceiling, if any
+    jac: Callable[..., np.ndarray] | None = field(default=None, repr=False)   # d fn / d theta, (n, k); None: finite
+    #                                       differences (an analytic one halves a bootstrap's time: see fit_arrays)
 
     def __call__(self, theta, *sizes) -> np.ndarray:
         return self.fn(theta, *sizes)
@@ -34,6 +36,12 @@ class Law:
 def _power_floor(t, n):
     r0, a_, alpha = t
     return r0 - a_ * n ** (-alpha)
+
+
+def _power_floor_jac(t, n):
+    _, a_, alpha = t
+    p = n ** (-alpha)
+    return np.stack([np.ones_like(n), -p, a_ * p * np.log(n)], axis=1)
 
 
 def _power(t, n):
@@ -66,7 +74,8 @@ POWER_FLOOR = Law(
     "power_floor", "metric = R0 - A * N^(-a)", ("R0", "A", "a"), ("N",),
     (0.0, 0.0, 1e-3), (1.0, 10.0, 3.0), {"R0": (), "A": (0.01, 0.1), "a": EXP}, _power_floor,
     doc="R0: the ceiling the metric approaches as N grows; A: how far below it the reference size sits; "
-        "a: how fast the gap closes (larger = faster saturation). N in units of the reference size.")
+        "a: how fast the gap closes (larger = faster saturation). N in units of the reference size.",
+    jac=_power_floor_jac)
 POWER = Law(
     "power", "metric = C * N^a", ("C", "a"), ("N",), (0.0, -3.0), (10.0, 3.0),
     {"C": (), "a": (0.01, 0.1, 0.3)}, _power, ceiling=None,

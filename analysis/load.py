@@ -68,14 +68,15 @@ def user_intervals(d: Path) -> dict:
     return out
 
 
-def load_runs(path: str | Path, include_unfinished: bool = False, warn=None) -> pd.DataFrame:
+def load_runs(path: str | Path, include_unfinished: bool = False, warn=None, run_ids=None) -> pd.DataFrame:
     """One row per run directory under `path` (searched recursively for `status` files): config keys
     (`model.preset`, ...), params (`n_rs`, `n_llm`, `n_qt`, ...), metrics (`test/recall@10`, ...),
     timing, serving cost (`serving.*`), plus `run_id`, `status` and `path`.
 
     A record that cannot be read (a truncated or non-UTF-8 JSON file, e.g. cut short when copied from a
     cluster) is skipped with a one-line warning naming the file; the list is in `df.attrs["skipped"]`,
-    and the report prints it. Nothing is written to the run directories."""
+    and the report prints it. Nothing is written to the run directories. `run_ids`: read only these run
+    directories (`path/<run_id>`; a grid's, for `sweep collect`) instead of searching the whole tree."""
     import sys
 
     warn = warn or (lambda msg: print(f"warning: {msg}", file=sys.stderr))
@@ -83,7 +84,9 @@ def load_runs(path: str | Path, include_unfinished: bool = False, warn=None) -> 
     if not root.is_dir():
         raise AnalysisError(f"{root}: results directory not found")
     rows, skipped = [], []
-    for status_file in sorted(root.rglob("status")):
+    found = sorted(root.rglob("status")) if run_ids is None else \
+        [f for f in (root / r / "status" for r in sorted(set(run_ids))) if f.is_file()]
+    for status_file in found:
         d = status_file.parent
         try:
             status = read_status_line(d)[0]

@@ -52,7 +52,8 @@ def wilson(hits: float, n: int, z: float = Z95) -> tuple[float, float]:
     den = 1 + z * z / n
     mid = (p + z * z / (2 * n)) / den
     half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return (max(0.0, mid - half), min(1.0, mid + half))
+    # exactly 0 (1) with no (every) hit: mid - half is 0 there only up to rounding (+1e-19 put the bound above the mean)
+    return (0.0 if hits <= 0 else max(0.0, mid - half), 1.0 if hits >= n else min(1.0, mid + half))
 
 
 def user_interval(values: np.ndarray, z: float = Z95) -> tuple[float, float]:

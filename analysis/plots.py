@@ -28,7 +28,9 @@ def plot_curve(ax, n, y, boot: Bootstrap, label: str, color: str, sat: Saturatio
     grid = np.logspace(np.log10(n.min()), np.log10(n.max() * extend), 200)
     ax.scatter(n, y, color=color, s=22, zorder=3, label=f"{label} runs" + (" (95% CI over users)" if lo is not None else ""))
     if lo is not None and hi is not None:
-        ax.errorbar(n, y, yerr=[y - np.asarray(lo, float), np.asarray(hi, float) - y], fmt="none", ecolor=color,
+        # clipped at 0: an interval that holds its mean can sit a rounding error past it
+        yerr = np.maximum([y - np.asarray(lo, float), np.asarray(hi, float) - y], 0.0)
+        ax.errorbar(n, y, yerr=yerr, fmt="none", ecolor=color,
                     elinewidth=1, capsize=2, zorder=3)
     ax.plot(grid, boot.fit.predict(grid), color=color, lw=1.8,
             label=f"{label}: {boot.fit.law.formula.split('=')[1].strip()}")
@@ -105,7 +107,7 @@ def _title(paradigm: str) -> str:
 
 
 def plot_runs(labels: list[str], paradigms: list[str], values: list[float], baselines: list[float] | None,
-              metric: str, path: str | Path | None = None, lo=None, hi=None) -> Figure:
+              metric: str, path: str | Path | None = None, lo=None, hi=None, title: str = "every run") -> Figure:
     """Every run as a bar (grouped by paradigm, as given) with its own most-popular baseline (a black tick:
     runs may be scored on different users): what a study shows before any law is fitted, and all it can
     show where a ladder is too short to fit."""
@@ -117,7 +119,8 @@ def plot_runs(labels: list[str], paradigms: list[str], values: list[float], base
     if lo is not None and hi is not None:   # each run's 95% interval over its evaluation users
         v, lo_, hi_ = (np.asarray(a, float) for a in (values, lo, hi))
         ok = np.isfinite(lo_) & np.isfinite(hi_)
-        ax.errorbar(v[ok], ys[ok], xerr=[v[ok] - lo_[ok], hi_[ok] - v[ok]], fmt="none", ecolor="k", elinewidth=0.8,
+        ax.errorbar(v[ok], ys[ok], xerr=np.maximum([v[ok] - lo_[ok], hi_[ok] - v[ok]], 0.0), fmt="none", ecolor="k",
+                    elinewidth=0.8,
                     capsize=2, zorder=4, label="95% CI over users")
     ax.set_yticks(ys, [f"{_title(p)}: {lab}" for p, lab in zip(paradigms, labels)],
                   fontsize=7)
@@ -126,7 +129,7 @@ def plot_runs(labels: list[str], paradigms: list[str], values: list[float], base
     if (baselines is not None and np.isfinite(baselines).any()) or lo is not None:
         ax.legend(fontsize=7, loc="lower right")
     ax.set_xlabel(metric)
-    ax.set_title("every run")
+    ax.set_title(title)
     ax.grid(alpha=0.3, axis="x")
     return _done(fig, path)
 

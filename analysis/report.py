@@ -60,6 +60,15 @@ def curve_table(c: Curve) -> str:
     return "\n".join(lines)
 
 
+LISTED = 60   # runs drawn and tabled one by one; a larger study lists its best LISTED (the rest in runs.csv)
+
+
+def listed(df: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """The runs shown one by one: all of them, or the best LISTED by `metric` (a 10,000-run study's bar chart
+    and table of every run were most of its report's time, and unreadable)."""
+    return df if len(df) <= LISTED else df.nlargest(LISTED, metric)
+
+
 def write_report(results: str | Path, out: str | Path, metric: str = "test/recall@10", n_boot: int = 1000) -> Path:
     from analysis.load import load_results
 
@@ -124,25 +133,33 @@ def write_report(results: str | Path, out: str | Path, metric: str = "test/recal
                      "intervals_over": c.noise,
                      "saturation": c.sat.describe()} for c in curves}
     (out / "fits.json").write_text(json.dumps(fits, indent=1))
+    if len(df) > LISTED:   # every run stays in runs.csv; the figure and the table show the best LISTED
+        df.to_csv(out / "runs.csv", index=False)
     if len(df) and metric in df and not table:
-        runs = df.sort_values(["paradigm", "n_llm"] if "n_llm" in df else ["paradigm"])
+        runs = listed(df, metric).sort_values(["paradigm", "n_llm"] if "n_llm" in df else ["paradigm"])
         pop = f"{metric.split('/')[0]}/popular/{metric.split('/', 1)[1]}"
         base = runs[pop].astype(float).tolist() if pop in runs else None
         lo, hi = (runs[f"{metric}.{e}"].astype(float).tolist() if f"{metric}.{e}" in runs else None for e in ("lo", "hi"))
+        title = "every run" if len(runs) == len(df) else f"the best {len(runs)} of {len(df)} runs"
         plot_runs([run_label(r) for _, r in runs.iterrows()], runs["paradigm"].tolist(), runs[metric].tolist(),
-                  base, metric, out / "figures" / "runs", lo, hi)
-        parts += ["## Every run", "", "Each finished run's metric"
-                  + (" beside most-popular on the same users (black tick)." if base is not None else "."), "",
+                  base, metric, out / "figures" / "runs", lo, hi, title=title)
+        parts += ["## Every run" if len(runs) == len(df) else f"## The best {len(runs)} of {len(df)} runs", "",
+                  "Each finished run's metric" + (" beside most-popular on the same users (black tick)."
+                                                  if base is not None else ".")
+                  + ("" if len(runs) == len(df) else " Every run is in `runs.csv` beside this report."), "",
                   "![runs](figures/runs.png)", ""]
     cols = [c for c in ("group", "size", "seed", "metric")] if table else [c for c in ("paradigm", "model.preset", "encoder.name", "tokenizer.kind", "tokenizer.levels",
                         "tokenizer.width", "llm.name", "llm.finetune", "llm.lora_r", "llm.probe", "seed",
                         "n_rs_non_embedding", "n_llm", "n_qt", "n_trainable", metric) if c in df]
-    if not table and f"{metric}.lo" in df:
-        df = df.assign(**{"95% CI (users)": [f"[{lo:.4f}, {hi:.4f}]" if np.isfinite(lo) else "" for lo, hi in
-                                             zip(df[f"{metric}.lo"].astype(float), df[f"{metric}.hi"].astype(float))],
-                          "users": df.get(f"{metric.split('/')[0]}/n_users")})
+    shown = listed(df, metric) if metric in df else df.head(LISTED)
+    if not table and f"{metric}.lo" in shown:
+        shown = shown.assign(**{"95% CI (users)": [f"[{lo:.4f}, {hi:.4f}]" if np.isfinite(lo) else "" for lo, hi in
+                                                   zip(shown[f"{metric}.lo"].astype(float),
+                                                       shown[f"{metric}.hi"].astype(float))],
+                                "users": shown.get(f"{metric.split('/')[0]}/n_users")})
         cols += ["95% CI (users)", "users"]
-    parts += ["## Runs", "", _markdown_table(df[cols]) if cols else "(none)", ""]
+    head = "## Runs" if len(shown) == len(df) else f"## Runs (the best {len(shown)} of {len(df)}; all in `runs.csv`)"
+    parts += [head, "", _markdown_table(shown[cols]) if cols else "(none)", ""]
     md = "\n".join(parts)
     (out / "report.md").write_text(md)
     (out / "report.html").write_text(_html(md))

@@ -6,6 +6,7 @@ caches and runs live) are not part of the config, so moving a results tree keeps
 from __future__ import annotations
 
 import dataclasses
+import functools
 import difflib
 import hashlib
 import json
@@ -120,6 +121,10 @@ class TrainConfig:
     autocast: Literal["none", "bfloat16", "auto"] = "none"   # mixed precision for the training forward (weights stay
                                    # fp32); auto (the loaded default) is bfloat16 only where bf16 is native
     device: Literal["auto", "cpu", "cuda"] = "auto"   # auto (cuda:<local rank> when CUDA is there, else cpu) | cpu | cuda; not in the run id
+    tracker: Literal["none", "mlflow"] = "none"   # an experiment tracker beside TensorBoard (scaling.trackers; pip
+                                   # install mlflow-skinny); not in the run id
+    tracker_uri: str = ""          # the tracker's URI ("" = file:<runs dir>/mlruns, MLflow's local store); not in the id
+    tracker_group: str = ""        # the tracker's experiment: `sweep submit` sets the grid's name ("" = gr-scaling)
 
 
 @dataclass(frozen=True)
@@ -148,13 +153,32 @@ class RunConfig:
     eval: EvalConfig = field(default_factory=EvalConfig)
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        return _as_dict(self)
+
+
+def _as_dict(obj) -> dict:
+    """dataclasses.asdict for configs: their values are scalars and strings, so no deep copy is needed (asdict's
+    copy was most of a 4,000-run dry run's time; the dict is new, so a caller may change it)."""
+    return {name: _as_dict(getattr(obj, name)) if section else getattr(obj, name)
+            for name, section in _layout(type(obj))}
+
+
+# A config class's resolved annotations, once per class: typing re-evaluates the string annotations of
+# `from __future__ import annotations` at every call (221k compile() calls in a 4,000-run grid's load).
+_hints = functools.cache(typing.get_type_hints)
+
+
+@functools.cache
+def _layout(cls) -> tuple[tuple[str, bool], ...]:
+    """(field name, is a section) of a config class, in order."""
+    hints = _hints(cls)
+    return tuple((f.name, dataclasses.is_dataclass(hints[f.name])) for f in dataclasses.fields(cls))
 
 
 def _choices(cls=None, prefix: str = "") -> dict[str, tuple]:
     """Allowed values of every key whose type is a Literal: the types are the one place they are written."""
     cls = cls or RunConfig
-    out, hints = {}, typing.get_type_hints(cls)
+    out, hints = {}, _hints(cls)
     for f in dataclasses.fields(cls):
         t = hints[f.name]
         if dataclasses.is_dataclass(t):
@@ -177,7 +201,7 @@ def _fields(cls) -> dict[str, dataclasses.Field]:
 
 def valid_keys(cls=RunConfig, prefix: str = "") -> list[str]:
     keys = []
-    hints = typing.get_type_hints(cls)
+    hints = _hints(cls)
     for name in _fields(cls):
         if dataclasses.is_dataclass(hints[name]):
             keys += valid_keys(hints[name], f"{prefix}{name}.")
@@ -238,7 +262,7 @@ def _coerce(value, typ, key: str, where: str):
 
 
 def _build(cls, values: dict, prefix: str, where: str):
-    hints = typing.get_type_hints(cls)
+    hints = _hints(cls)
     fields = _fields(cls)
     kwargs = {}
     for name, value in values.items():
@@ -396,10 +420,20 @@ HASHED_WHEN_SET = {"eval.test_users": 0, "data.max_items": 0, "train.autocast": 
                    "train.clip_norm": 0.0, "eval.cold_max": 5}
 # Keys that say where or how a run executes, not what it is: never hashed (the same run on a CPU or a GPU
 # lands in the same directory and resumes there).
-NEVER_HASHED = ("train.device", "train.log_every", "train.micro_batch_size", "llm.gradient_checkpointing")
+NEVER_HASHED = ("train.device", "train.log_every", "train.micro_batch_size", "llm.gradient_checkpointing", "train.tracker",
+                "train.tracker_uri", "train.tracker_group")
 
 
 def config_hash(cfg: RunConfig) -> str:
+    """The run id's hash. Computed once per config object (configs are frozen; a sweep's bookkeeping asks for
+    each run's id several times) and kept in the instance's __dict__, outside its fields (eq/hash ignore it)."""
+    h = cfg.__dict__.get("_config_hash")
+    if h is None:
+        h = cfg.__dict__["_config_hash"] = _config_hash(cfg)
+    return h
+
+
+def _config_hash(cfg: RunConfig) -> str:
     if precision.needs_resolving(cfg):   # an id names what ran: bf16 or fp32, never "auto"
         raise ConfigError("precision 'auto' is not resolved; load the config with scaling.config.from_dict / load "
                           "(or scaling.precision.resolve) before computing its id")

@@ -15,8 +15,7 @@ def collect(grid_path: str, paths, out: str | None = None) -> Path:
 
     grid, _ = open_grid(grid_path, paths)
     ids = {run_dir_for(c, paths.runs_dir).name for c in grid.runs}
-    df = load_runs(paths.runs_dir)
-    df = df[df["run_id"].isin(ids)] if len(df) else df
+    df = load_runs(paths.runs_dir, run_ids=ids)   # the grid's own run directories only
     base = Path(out) if out else Path(paths.runs_dir) / f"{grid.name}-results"
     base.parent.mkdir(parents=True, exist_ok=True)
     df.to_csv(base.with_suffix(".csv"), index=False)
@@ -30,7 +29,8 @@ def command(args) -> None:
 
     paths = sweeps.Paths(args.runs_dir, args.cache_dir, args.data_dir)
     if args.sweep_cmd == "submit":
-        sweeps.submit(args.grid, paths, args.executor, args.profile, dry_run=args.dry_run, gpu_tflops=args.gpu_tflops)
+        sweeps.submit(args.grid, paths, args.executor, args.profile, dry_run=args.dry_run, gpu_tflops=args.gpu_tflops,
+                      cpus=args.cpus, progress=args.executor == "inline")
         if args.wait and not args.dry_run:
             print(status_table(sweeps.wait(args.grid, paths)))
     elif args.sweep_cmd == "status":
@@ -59,6 +59,9 @@ def register(sub) -> None:
                            help="achieved TFLOP/s per GPU for --dry-run's GPU-hours (default 400: an H100 in bf16 "
                                 "at ~40%% of its peak)")
             a.add_argument("--wait", action="store_true", help="wait for the jobs and print the status")
+            a.add_argument("--cpus", type=int, default=1,
+                           help="inline: run this many at once, each its own process, the machine's threads split "
+                                "among them (default 1; see README's packing figure)")
         if name == "collect":
             a.add_argument("--out", default=None, help="table path without suffix (default RUNS/<grid>-results)")
         a.set_defaults(fn=command)
