@@ -16,7 +16,8 @@ from typing import Callable
 import numpy as np
 
 from scaling.config import RunConfig, flatten
-from scaling.curves import TensorBoardCurves, columnar
+from scaling.curves import columnar
+from scaling.trackers import make_curves
 from scaling.data.split import Split
 from scaling.decode import Decoder, evaluate
 from scaling.evaluation import best_validation, cold_metrics, final_metrics, popular_metrics
@@ -56,7 +57,7 @@ def train_and_record(cfg: RunConfig, b: Bundle, run_dir: Path, dist: Dist | None
         return batch_order(b.train_lengths, cfg.train.batch_size, rng, cfg.train.bucket_by_length)
 
     valid_small = b.split.valid.sample(ev.valid_users)
-    curves = TensorBoardCurves(run_dir / "tb", flatten(cfg.to_dict())) if dist.is_main else None
+    curves = make_curves(cfg.train, run_dir, flatten(cfg.to_dict())) if dist.is_main else None
     t = time.perf_counter()
     state = train(b.model, cfg.train, make_batches=make_batches, batch_fn=b.batch_fn,
                   evaluate=lambda m: evaluate(b.decoder, valid_small, progress, "validate", dist),

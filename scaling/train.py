@@ -412,6 +412,8 @@ def train(model: torch.nn.Module, cfg: TrainConfig, *, make_batches: Callable[[i
         engine.save(ckpt_dir, asdict(state))
         if dist.is_main:
             write_json(ckpt_dir / "progress.json", progress_summary(state, cfg, metric, total))
+        if curves is not None:   # a tracker sends what the checkpoint now holds (scaling.trackers: exactly once)
+            getattr(curves, "checkpointed", lambda _: None)(state.step)
 
     def validate():
         t0 = time.perf_counter()

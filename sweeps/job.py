@@ -41,7 +41,7 @@ class RunJob(submitit.helpers.Checkpointable):
         from scaling.run import run
 
         if at_once > 1 and len(cfgs) > 1:
-            out, failures = run_packed(cfgs, runs_dir, cache_dir, data_dir, at_once)
+            out, failures = run_packed(cfgs, runs_dir, cache_dir, data_dir, at_once, progress=self.progress)
             if failures and len(cfgs) == len(failures):
                 raise failures[0]
             return out

@@ -106,9 +106,16 @@ def _status(grid: Grid, rec: dict, paths: Paths) -> list[dict]:
 
 
 def submit(grid_path: str, paths: Paths, executor: str = "inline", profile: str | None = None,
-           dry_run: bool = False, log=print, progress: bool = False, gpu_tflops: float = GPU_TFLOPS) -> dict:
+           dry_run: bool = False, log=print, progress: bool = False, gpu_tflops: float = GPU_TFLOPS,
+           cpus: int = 1) -> dict:
     """Submit what is missing or failed; returns counts. `progress` (inline only): a bar over the runs and each
-    run's own bars and log lines, in this terminal."""
+    run's own bars and log lines, in this terminal. `cpus` (inline only): run that many at once, each in its own
+    process with this machine's threads shared among them (small models use threads poorly: bench/bench_packing.py)."""
+    if cpus < 1:
+        raise ConfigError(f"--cpus must be >= 1, got {cpus}")
+    if cpus > 1 and executor != "inline":
+        raise ConfigError(f"--cpus packs runs of the inline executor; with --executor {executor} set the profile's "
+                          "runs_per_gpu / cpus_per_task instead")
     grid, rec = open_grid(grid_path, paths, profile)
     states = {r["run_id"]: r["state"] for r in _status(grid, rec, paths)}
     todo = [c for c in grid.runs if states[run_dir_for(c, paths.runs_dir).name] in ("missing", "failed")]
@@ -116,13 +123,15 @@ def submit(grid_path: str, paths: Paths, executor: str = "inline", profile: str 
               "active": sum(s in ("running", "pending") for s in states.values()), "to_submit": len(todo)}
     ex = _executor(rec, paths, executor, profile, progress and executor == "inline", f"{grid.name}: runs")
     per = getattr(getattr(ex, "profile", None), "runs_per_job", 1) if executor != "inline" else 1
-    at_once = getattr(getattr(ex, "profile", None), "runs_per_gpu", 1) if executor != "inline" else 1
+    at_once = getattr(getattr(ex, "profile", None), "runs_per_gpu", 1) if executor != "inline" else cpus
     ranks = getattr(getattr(ex, "profile", None), "ranks", 1) if executor != "inline" else 1
     for c in todo:   # a global batch that cannot split over the job's ranks fails here, not in every job
         try:
             batch_plan(c.train, ranks)
         except ConfigError as e:
             raise ConfigError(f"{grid.path}: run {config_hash(c)} on {ranks} rank(s) ({profile or executor}): {e}") from None
+    if executor == "inline" and cpus > 1 and todo:
+        per = len(todo)            # one packed call: `cpus` worker processes take the runs in grid order
     chunks = [todo[i:i + per] for i in range(0, len(todo), per)]
     counts["jobs"] = len(chunks)
     if dry_run:
@@ -133,7 +142,8 @@ def submit(grid_path: str, paths: Paths, executor: str = "inline", profile: str 
             f"{est['train_pflop']:.3g} PFLOP, {est['gpu_hours']:.3g} GPU-hours ({est['note']})")
         return counts
     rec.update({"grid": grid.path, "executor": executor, "profile": profile})
-    calls = [([c.to_dict() for c in ch], paths.runs_dir, paths.cache_dir, paths.data_dir, at_once) for ch in chunks]
+    calls = [([_grouped(c.to_dict(), grid.name) for c in ch], paths.runs_dir, paths.cache_dir, paths.data_dir, at_once)
+             for ch in chunks]
     if executor == "inline":   # inline runs now: record first so status works while they run
         write_json(_record_path(paths, grid.name), rec)
     ids = ex.submit(RunJob(progress=progress and executor == "inline"), calls)
@@ -144,6 +154,14 @@ def submit(grid_path: str, paths: Paths, executor: str = "inline", profile: str 
     write_json(_record_path(paths, grid.name), rec)
     log(f"{grid.name}: submitted {len(todo)} runs as {len(ids)} jobs ({counts['done']} already done, {counts['active']} still running)")
     return counts
+
+
+def _grouped(d: dict, name: str) -> dict:
+    """A run's config as its job gets it: the tracker's experiment is the grid's name unless the grid set one (not
+    in the run id: the same run submitted from another grid file keeps its directory)."""
+    if not d["train"].get("tracker_group"):
+        d["train"]["tracker_group"] = name
+    return d
 
 
 def wait(grid_path: str, paths: Paths, timeout_s: float = 3600, poll_s: float = 2.0, on_poll=None) -> list[dict]:

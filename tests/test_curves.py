@@ -92,7 +92,7 @@ def test_a_real_run_writes_curves_tensorboard_reads_back(tmp_path, shared_cache)
             "train.batch_size=64", "train.max_steps=120", "train.eval_every=40", "train.log_every=10",
             "train.warmup_steps=10", "train.lr=1e-3", "eval.valid_users=100", "eval.test_users=100"]
     dirs = [run(config.load(overrides=[*base, f"model.preset={p}"]), tmp_path / "runs", shared_cache, SHARED_DATA,
-                progress=False) for p in ("tiny", "small", "grid")]
+                progress=False) for p in ("tiny", "t2-336k", "small")]   # three sizes: a ladder; the cheapest three
     events = _events(dirs[0] / "tb")
     loss = events["train/loss"]
     assert [s for s, _ in loss] == list(range(10, 121, 10))
@@ -108,3 +108,68 @@ def test_a_real_run_writes_curves_tensorboard_reads_back(tmp_path, shared_cache)
     report = write_report(tmp_path / "runs", tmp_path / "report", n_boot=50)
     assert (tmp_path / "report" / "figures" / "training-recommender.png").is_file()
     assert "figures/training-recommender.png" in report.read_text()
+
+
+def _mlflow_history(uri: str, group: str, run_id: str) -> tuple[dict, dict]:
+    """{metric: [(step, value)]} and params of the MLflow run tagged with our run id, read by MLflow's own client."""
+    from mlflow.tracking import MlflowClient
+
+    from scaling.trackers import TAG
+
+    c = MlflowClient(tracking_uri=uri)
+    exp = c.get_experiment_by_name(group)
+    assert exp is not None, f"no MLflow experiment {group!r}"
+    runs = c.search_runs([exp.experiment_id], filter_string=f"tags.`{TAG}` = '{run_id}'")
+    assert len(runs) == 1, [r.info.run_name for r in runs]
+    r = runs[0]
+    assert r.info.run_name == run_id and r.info.status == "FINISHED"
+    return ({k: [(m.step, m.value) for m in c.get_metric_history(r.info.run_id, k)] for k in r.data.metrics},
+            r.data.params)
+
+
+def test_mlflow_sink_killed_and_resumed_holds_each_step_once(tmp_path, monkeypatch):
+    """The tracker sink in its offline mode (MLflow's local file store): a run killed at step 11 (last checkpoint at 8)
+    and resumed is one MLflow run (found by its id tag) whose loss history has steps 2..16 once each, equal to the
+    uninterrupted run's TensorBoard curve; validation scalars and the config's params are there."""
+    pytest.importorskip("mlflow")
+    from scaling.trackers import Curves, MLflowCurves
+
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    uri = f"file:{tmp_path / 'mlruns'}"
+    cfg = TrainConfig(max_steps=16, eval_every=8, log_every=2, patience=100, warmup_steps=3)
+
+    def sinks(name):
+        return Curves([TensorBoardCurves(tmp_path / name / "tb"),
+                       MLflowCurves(f"run-{name}", "grid-x", uri, {"model.preset": "tiny", "train.lr": 1e-3})])
+
+    full, x, y = _setup()
+    _train(full, x, y, tmp_path / "a", cfg, sinks("a"))
+    model, _, _ = _setup()
+    with pytest.raises(KeyboardInterrupt):
+        _train(model, x, y, tmp_path / "b", cfg, sinks("b"), fail_at=11)
+    resumed, _, _ = _setup(seed=99)
+    _train(resumed, x, y, tmp_path / "b", cfg, sinks("b"))
+    hist, params = _mlflow_history(uri, "grid-x", "run-b")
+    steps = [s for s, _ in hist["train/loss"]]
+    assert steps == list(range(2, 17, 2)), steps                        # once each, no gap, no duplicate
+    ref = _events(tmp_path / "a" / "tb")["train/loss"]
+    assert [v for _, v in hist["train/loss"]] == pytest.approx([v for _, v in ref], rel=1e-5)
+    assert [s for s, _ in hist["valid/score"]] == [8, 16] and "train/lr" in hist
+    assert params == {"model.preset": "tiny", "train.lr": "0.001"}
+    whole, _ = _mlflow_history(uri, "grid-x", "run-a")
+    assert [s for s, _ in whole["train/loss"]] == steps
+
+
+def test_tracker_off_imports_nothing_and_keys_stay_out_of_the_id():
+    """With train.tracker none (the default) a run's sinks are TensorBoard only and mlflow is never imported; the
+    tracker keys never change a run's id."""
+    import subprocess
+    import sys
+
+    code = ("import sys, pathlib; from scaling import config; from scaling.trackers import make_curves; "
+            "c = make_curves(config.load().train, pathlib.Path('/tmp/x/run'), {}); "
+            "print(len(c.sinks), 'mlflow' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["1", "False"]
+    assert config.config_hash(config.load(overrides=["train.tracker=mlflow", "train.tracker_uri=file:/x",
+                                                     "train.tracker_group=g"])) == config.config_hash(config.load())

@@ -212,6 +212,42 @@ def test_packed_job_runs_its_runs_at_once(tmp_path, shared_cache):
     assert pid0 != pid1 and s0 < e1 and s1 < e0      # separate processes, running at the same time
 
 
+def test_inline_cpus_pack_runs_and_the_tracker_groups_them_by_grid(tmp_path, shared_cache, monkeypatch):
+    """`sweep submit --cpus 2` (inline): two runs in two processes at the same time, one thread each, each its own
+    record; with train.tracker mlflow every run is an MLflow run named by its id in the experiment named by the grid,
+    its loss history the record's curve; resubmitted, nothing runs again; --cpus elsewhere is one line."""
+    pytest.importorskip("mlflow")
+    import json
+
+    from test_curves import _mlflow_history
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")   # for the reading client here; the runs set it themselves
+    p = write_grid(tmp_path, {"name": "inl-packed", "base": {
+        "data.max_users": 300, "tokenizer.width": 16, "model.preset": "tiny", "train.max_steps": 30,
+        "train.eval_every": 15, "train.log_every": 5, "eval.valid_users": 50, "train.tracker": "mlflow"},
+        "product": {"seed": [0, 1]}})
+    paths = sweeps.Paths(str(tmp_path / "runs"), str(shared_cache), str(SHARED_DATA))
+    assert sweeps.submit(str(p), paths, cpus=2)["to_submit"] == 2
+    assert [r["state"] for r in sweeps.status(str(p), paths)] == ["done", "done"]
+    spans = []
+    for d in sorted((tmp_path / "runs").glob("sidgr-*")):
+        ev = [ln.split() for ln in (d / "events.log").read_text().splitlines()]
+        spans.append((next(float(e[0]) for e in ev if e[1] == "start"), next(float(e[0]) for e in ev if e[1] == "done"),
+                      next(e[3] for e in ev if e[1] == "start")))
+        assert json.loads((d / "serving.json").read_text())["threads"] == 1
+        hist, params = _mlflow_history(f"file:{tmp_path / 'runs' / 'mlruns'}", "inl-packed", d.name)
+        curve = json.loads((d / "curves.json").read_text())["train"]
+        assert [s for s, _ in hist["train/loss"]] == curve["step"] == [5, 10, 15, 20, 25, 30]
+        assert [v for _, v in hist["train/loss"]] == pytest.approx(curve["loss"], rel=1e-6)
+        assert params["model.preset"] == "tiny" and params["train.tracker_group"] == "inl-packed"
+    (s0, e0, pid0), (s1, e1, pid1) = spans
+    assert pid0 != pid1 and s0 < e1 and s1 < e0      # separate processes, running at the same time
+    assert sweeps.submit(str(p), paths, cpus=2)["to_submit"] == 0
+    with pytest.raises(ConfigError, match="--cpus packs runs of the inline executor"):
+        sweeps.submit(str(p), paths, executor="local", cpus=2, dry_run=True)
+
+
 def test_packing_profile_validation(tmp_path):
     from sweeps.profile import load_profile
     p = tmp_path / "p.yaml"

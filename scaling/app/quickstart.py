@@ -24,13 +24,14 @@ from scaling.record import read_json, read_status, run_dir_for
 
 
 
-def _run_all(grid_path: Path, runs_dir, cache_dir, data_dir, executor: str, profile) -> None:
+def _run_all(grid_path: Path, runs_dir, cache_dir, data_dir, executor: str, profile, cpus: int = 1) -> None:
     """Every run of the grid through `sweeps` — in this process with live bars (inline), or through submitit,
     polled with a bar until none is pending or running."""
     import sweeps
 
     paths = sweeps.Paths(runs_dir, cache_dir, data_dir)
-    sweeps.submit(str(grid_path), paths, executor=executor, profile=profile, log=tqdm.write, progress=True)
+    sweeps.submit(str(grid_path), paths, executor=executor, profile=profile, log=tqdm.write, progress=True,
+                  cpus=cpus if executor == "inline" else 1)
     if executor == "inline":
         return
     bar = tqdm(total=len(sweeps.status(str(grid_path), paths)), desc=f"quickstart: runs ({executor})", unit="run")
@@ -72,7 +73,7 @@ def summary(runs_dir: str, metric: str = "test/recall@10") -> str:
 
 def quickstart(runs_dir: str, cache_dir: str | None, data_dir: str | None, reduced: bool = False,
                executor: str = "inline", profile: str | None = None, report_dir: str | None = None,
-               n_boot: int = 1000) -> Path:
+               n_boot: int = 1000, cpus: int = 1) -> Path:
     from analysis.report import write_report
     from sweeps.launcher import open_grid, Paths
 
@@ -81,7 +82,7 @@ def quickstart(runs_dir: str, cache_dir: str | None, data_dir: str | None, reduc
     grid_path = find("quick-ci" if reduced else "quick", "sweeps/grids/")   # shipped: a checkout's or a wheel's
     grid, _ = open_grid(str(grid_path), Paths(runs_dir, cache_dir, data_dir), profile)
     print(f"quickstart: {len(grid.runs)} runs of {grid_path.name} -> {runs_dir}")
-    _run_all(grid_path, runs_dir, cache_dir, data_dir, executor, profile)
+    _run_all(grid_path, runs_dir, cache_dir, data_dir, executor, profile, cpus)
     failed = [run_dir_for(c, runs_dir) for c in grid.runs if read_status(run_dir_for(c, runs_dir)) != "done"]
     with tqdm(total=1, desc="quickstart: fit laws + report", unit="step") as bar:
         report = write_report(runs_dir, report_dir or Path(runs_dir) / "report", n_boot=n_boot)
@@ -103,7 +104,7 @@ def quickstart(runs_dir: str, cache_dir: str | None, data_dir: str | None, reduc
 
 def command(args) -> None:
     quickstart(args.runs_dir, args.cache_dir, args.data_dir, reduced=args.reduced, executor=args.executor,
-               profile=args.profile, report_dir=args.report_dir)
+               profile=args.profile, report_dir=args.report_dir, cpus=args.cpus)
 
 
 def register(sub) -> None:
@@ -112,6 +113,8 @@ def register(sub) -> None:
     q.add_argument("--executor", default="inline", choices=["inline", "local", "slurm"],
                    help="inline: this process, one run at a time (default); local/slurm: through submitit")
     q.add_argument("--profile", default=None, help="cluster profile for --executor slurm (slurm/profiles/*.yaml)")
+    q.add_argument("--cpus", type=int, default=1,
+                   help="inline: runs at once, each its own process, the machine's threads split among them")
     q.add_argument("--report-dir", default=None, help="where the report goes (default: RUNS_DIR/report)")
     add_paths(q, runs="results/quickstart")
     q.set_defaults(fn=command)
