@@ -28,8 +28,8 @@ sys.path.insert(0, str(REPO))
 SID_FULL = ["data.dataset=beauty", "eval.valid_users=2000", "train.eval_every=1000", "train.patience=100",
             "train.autocast=auto", "eval.batch_size=1024", "train.warmup_steps=100"]
 SID_QUICK = ["data.dataset=beauty", "data.max_items=1000", "data.min_sequence=5", "data.max_users=1000",
-             "tokenizer.width=64", "eval.valid_users=100", "eval.test_users=200", "train.eval_every=20",
-             "train.warmup_steps=5"]
+             "tokenizer.width=64", "eval.valid_users=32", "eval.test_users=64", "train.eval_every=20",
+             "train.warmup_steps=5", "train.batch_size=64"]
 LLM_BASE = ["paradigm=llmrs", "llm.name=smollm2", "llm.init=random", "llm.finetune=lora", "llm.dtype=auto",
             "data.max_items=1000", "data.min_sequence=5", "data.sliding_window=false", "llm.max_prompt_tokens=128",
             "llm.max_title_tokens=16", "train.batch_size=8", "train.warmup_steps=10", "train.lr=3e-4",
@@ -38,15 +38,15 @@ LLM_BASE = ["paradigm=llmrs", "llm.name=smollm2", "llm.init=random", "llm.finetu
 
 def sid_runs(quick: bool, small_steps: int, grid_steps: int) -> list[tuple[str, list[str]]]:
     if quick:
-        return [("sidgr small", [*SID_QUICK, "model.preset=small", "train.max_steps=40"]),
-                ("sidgr grid", [*SID_QUICK, "model.preset=grid", "train.max_steps=40"])]
+        return [("sidgr small", [*SID_QUICK, "model.preset=small", "train.max_steps=20"]),
+                ("sidgr grid", [*SID_QUICK, "model.preset=grid", "train.max_steps=20"])]
     return [("sidgr small", [*SID_FULL, "model.preset=small", f"train.max_steps={small_steps}"]),
             ("sidgr grid", [*SID_FULL, "model.preset=grid", f"train.max_steps={grid_steps}"])]
 
 
 def llm_run(quick: bool) -> tuple[str, list[str]]:
-    size = (["data.max_users=300", "train.max_steps=4", "train.eval_every=4", "eval.valid_users=8", "eval.test_users=16",
-             "eval.batch_size=8"] if quick else
+    size = (["data.max_users=300", "train.max_steps=2", "train.eval_every=2", "eval.valid_users=4", "eval.test_users=8",
+             "eval.batch_size=8", "train.batch_size=4", "llm.max_prompt_tokens=64"] if quick else
             ["data.max_users=2000", "train.max_steps=150", "train.eval_every=150", "eval.valid_users=500",
              "eval.test_users=500", "eval.batch_size=64"])
     return ("llmrs smollm2-shape LoRA (random init)", [*LLM_BASE, *size])

@@ -18,9 +18,11 @@ from scaling.run import run, run_dir_for
 
 pytestmark = pytest.mark.integration
 
-# Measured on this machine: test Recall@10 0.0198 vs most-popular 0.0114 (5,000 users, 10,565 items).
-REAL = ["data.max_users=5000", "model.preset=small", "train.max_steps=1000", "train.eval_every=250",
-        "eval.valid_users=1000"]
+# 5,000 users (10,565 items), tested on 2,000 of them. Measured on this machine (constant lr after warmup, so a
+# shorter run is the longer one's start): test Recall@10 0.0300 at 1,000 steps and 0.0195 at 500, vs most-popular
+# 0.0125; training is ~75% of the fixture's time, so it trains 750 steps (the margin at 500 was too thin to pin).
+REAL = ["data.max_users=5000", "model.preset=small", "train.max_steps=750", "train.eval_every=250",
+        "eval.valid_users=500", "eval.test_users=2000"]
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +83,7 @@ def test_serving_cost_is_recorded(real_run):
     cfg, runs, out, _ = real_run
     s = json.loads((out / "serving.json").read_text())
     t = json.loads((out / "timing.json").read_text())
-    assert s["device"] == "cpu" and t["device"] == "cpu" and s["users"] == 5000 and s["users_per_s"] > 0
+    assert s["device"] == "cpu" and t["device"] == "cpu" and s["users"] == 2000 and s["users_per_s"] > 0
     assert s["decode_flops_per_user"] > 0 and s["peak_memory_bytes"] > 0 and s["beam_size"] == cfg.eval.beam_size
     assert t["train_device_seconds"] > 0
 
