@@ -121,6 +121,8 @@ class TrainConfig:
     autocast: Literal["none", "bfloat16", "auto"] = "none"   # mixed precision for the training forward (weights stay
                                    # fp32); auto (the loaded default) is bfloat16 only where bf16 is native
     device: Literal["auto", "cpu", "cuda"] = "auto"   # auto (cuda:<local rank> when CUDA is there, else cpu) | cpu | cuda; not in the run id
+    compile: bool = False          # on/off: torch.compile the training step's model (inductor; CPU needs a C compiler):
+                                   # the same model computed faster after a compile of a minute or so; not in the run id
     tracker: Literal["none", "mlflow"] = "none"   # an experiment tracker beside TensorBoard (scaling.trackers; pip
                                    # install mlflow-skinny); not in the run id
     tracker_uri: str = ""          # the tracker's URI ("" = file:<runs dir>/mlruns, MLflow's local store); not in the id
@@ -304,6 +306,9 @@ def validate(cfg: RunConfig, where: str = "config") -> RunConfig:
     if cfg.data.augment == "all" and not cfg.data.sliding_window:
         raise ConfigError(f"{where}: key 'data.augment' = 'all' (SID-GR's default) makes every sub-sequence an "
                           "example and needs data.sliding_window=true; with sliding_window=false set data.augment=prefix")
+    if cfg.train.compile and cfg.train.backend == "deepspeed":
+        raise ConfigError(f"{where}: key 'train.compile' = on is for backend single/ddp; with deepspeed set "
+                          f"\"compile\" in {cfg.train.deepspeed_config} instead")
     if cfg.train.autocast != "none" and cfg.train.backend == "deepspeed":
         raise ConfigError(f"{where}: key 'train.autocast' is for backend single/ddp; with deepspeed set \"bf16\" "
                           f"in {cfg.train.deepspeed_config} instead")
@@ -420,7 +425,8 @@ HASHED_WHEN_SET = {"eval.test_users": 0, "data.max_items": 0, "train.autocast": 
                    "train.clip_norm": 0.0, "eval.cold_max": 5}
 # Keys that say where or how a run executes, not what it is: never hashed (the same run on a CPU or a GPU
 # lands in the same directory and resumes there).
-NEVER_HASHED = ("train.device", "train.log_every", "train.micro_batch_size", "llm.gradient_checkpointing", "train.tracker",
+NEVER_HASHED = ("train.device", "train.log_every", "train.micro_batch_size", "llm.gradient_checkpointing", "train.compile",
+                "train.tracker",
                 "train.tracker_uri", "train.tracker_group")
 
 

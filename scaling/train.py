@@ -175,6 +175,8 @@ class _TorchEngine:
                 model, device_ids=[torch.device(dist.device).index] if on_gpu else None)
         else:
             self.net = model
+        if cfg.compile:   # the training forward only (decoding keeps the eager model: other shapes, no grads);
+            self.net = torch.compile(self.net)   # parameters are shared, checkpoints hold the eager model's names
         # fused: one kernel for the whole update on a GPU instead of one per parameter tensor
         self.opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr,
                                      weight_decay=cfg.weight_decay, fused=torch.device(dist.device).type == "cuda")
