@@ -105,16 +105,17 @@ def load_runs(path: str | Path, include_unfinished: bool = False, warn=None, run
     return df
 
 
-def load_curves(path: str | Path, warn=None) -> pd.DataFrame:
+def load_curves(path: str | Path, warn=None, runs: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every finished run's training curves in long format: run_id, step, examples, flops, metric, value (metric:
     `train/loss`, `train/lr`, `train/examples_per_s`, `train/tokens_per_s` from `curves.json` every train.log_every
     steps, and `valid/<metric>` at every validation; records older than curves.json give their validation curve from
     metrics.json, examples counted as step x the global batch). `flops` = examples x the record's training FLOPs per
-    example (params.json), NaN where it has none. Attrs: `best_step` per run (the kept checkpoint)."""
+    example (params.json), NaN where it has none. Attrs: `best_step` per run (the kept checkpoint). `runs`: those
+    runs' curves only (rows of `load_runs(path)` already read), instead of reading every record again."""
     import sys
 
     warn = warn or (lambda msg: print(f"warning: {msg}", file=sys.stderr))
-    runs = load_runs(path, warn=warn)
+    runs = load_runs(path, warn=warn) if runs is None else runs
     rows, best = [], {}
     for _, r in runs.iterrows():
         d = Path(r["path"])

@@ -277,14 +277,17 @@ def training_section(results, df: pd.DataFrame, out: Path) -> list[str]:
     from analysis.load import load_curves
     from analysis.study import AXES, axis_runs
 
-    trained = load_curves(results, warn=lambda *_: None)
+    ladders = {axis: axis_runs(df, axis) for axis in AXES}
+    ladders = {a: r for a, r in ladders.items() if not r.empty and AXES[a][1] in r}
+    ids = set().union(*(set(r["run_id"]) for r in ladders.values())) if ladders else set()
+    if not ids:
+        return []
+    trained = load_curves(results, warn=lambda *_: None, runs=df[df["run_id"].isin(ids)])   # the ladders' runs only
     if trained.empty:
         return []
     parts = []
-    for axis, (_, x, _) in AXES.items():
-        rows = axis_runs(df, axis)
-        if rows.empty or x not in rows:
-            continue
+    for axis, rows in ladders.items():
+        x = AXES[axis][1]
         rows = rows[rows["run_id"].isin(set(trained["run_id"]))].sort_values(x)
         if rows.empty:
             continue

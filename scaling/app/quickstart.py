@@ -73,7 +73,7 @@ def summary(runs_dir: str, metric: str = "test/recall@10") -> str:
 
 def quickstart(runs_dir: str, cache_dir: str | None, data_dir: str | None, reduced: bool = False,
                executor: str = "inline", profile: str | None = None, report_dir: str | None = None,
-               n_boot: int = 1000, cpus: int = 1) -> Path:
+               n_boot: int | None = None, cpus: int = 1) -> Path:
     from analysis.report import write_report
     from sweeps.launcher import open_grid, Paths
 
@@ -85,6 +85,8 @@ def quickstart(runs_dir: str, cache_dir: str | None, data_dir: str | None, reduc
     _run_all(grid_path, runs_dir, cache_dir, data_dir, executor, profile, cpus)
     failed = [run_dir_for(c, runs_dir) for c in grid.runs if read_status(run_dir_for(c, runs_dir)) != "done"]
     with tqdm(total=1, desc="quickstart: fit laws + report", unit="step") as bar:
+        # 1,000 resamples; 200 for the reduced (CI) grid, whose 32-user metrics are too coarse to merit more
+        n_boot = n_boot or (200 if reduced else 1000)
         report = write_report(runs_dir, report_dir or Path(runs_dir) / "report", n_boot=n_boot)
         bar.update(1)
     print("\n" + summary(runs_dir))
