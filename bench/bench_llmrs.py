@@ -96,7 +96,8 @@ def main():
             ex_s, tok_s, gflops = train_throughput(p, finetune, a.batch_size, a.steps)
             seen[("train", dtype)] = ex_s
             print(f"train {a.llm} {finetune:4s} ({p.llm.n_trainable:,} trainable, {dtype}, batch {a.batch_size}): "
-                  f"{ex_s:.2f} examples/s, {tok_s:.0f} tokens/s, {gflops:.1f} model GFLOP/s")
+                  f"{ex_s:.2f} examples/s, {tok_s:.0f} tokens/s, {gflops:.1f} model GFLOP/s "
+                  f"({gflops / (fp32 if dtype == 'float32' else bf16):.0%} of this machine's {dtype} matmul rate)")
             if finetune == "lora":
                 for constrained in (True, False):
                     u_s, invalid = decode_throughput(p, a.decode_users, a.beam, constrained, 16)
