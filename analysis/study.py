@@ -102,10 +102,15 @@ def axis_runs(df: pd.DataFrame, axis: str, select: str | None = None) -> pd.Data
     if sub.empty or x not in sub:
         return sub.iloc[0:0]
     tuned = [c for c in TUNED if c in sub]
+    # keys that never change what a run is (where it ran, how it was logged) do not split a ladder; nor does a key
+    # that older records lack (NaN there: dropna=False keeps those rows in a group of their own value)
+    from scaling.config import NEVER_HASHED
+
     cfg_cols = [c for c in sub.columns if "." in c and not c.startswith(("timing.", "serving.", section))
-                and "/" not in c and c != "seed" and c not in tuned]
+                and "/" not in c and c != "seed" and c not in tuned and c not in NEVER_HASHED]
     best, best_notes = sub.iloc[0:0], []
-    for _, g in sub.groupby([sub[c].astype(str) for c in cfg_cols] if cfg_cols else [np.zeros(len(sub))]):
+    keys = [sub[c].astype(object).astype(str) for c in cfg_cols] if cfg_cols else [np.zeros(len(sub))]
+    for _, g in sub.groupby(keys, dropna=False):
         if g[x].nunique() < 3:
             continue
         g, notes = pick_tuned(g, axis, x, tuned, select)
