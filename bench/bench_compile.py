@@ -53,8 +53,9 @@ def main() -> None:
             for compiled in (False, True):   # alternating: drift in the machine hits both
                 rows.append(one(preset, compiled, args.steps, tmp / f"r{rep}-{int(compiled)}"))
                 print(json.dumps(rows[-1]), flush=True)
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), "?")
+    from scaling.precision import cpu_name
+
+    cpu = cpu_name()
     print(f"\n{cpu}, {torch.get_num_threads()} threads, torch {torch.__version__}, bf16 native: "
           f"{torch.ops.mkldnn._is_mkldnn_bf16_supported()}; {args.steps} steps, quick.yaml's recipe")
     print(f"{'preset':8} {'eager ex/s':>11} {'compiled ex/s':>14} {'ratio':>6} {'compile window':>15}")

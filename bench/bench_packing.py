@@ -61,8 +61,9 @@ def main() -> None:
         for cpus in (1, args.cpus):   # alternating, so drift in the machine hits both
             rows.append(one(grid, tmp / f"r{rep}-c{cpus}", cpus))
             print(json.dumps(rows[-1]))
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), "?") if Path("/proc/cpuinfo").is_file() else "?"
+    from scaling.precision import cpu_name
+
+    cpu = cpu_name()
     print(f"\n{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, bf16 native: "
           f"{torch.ops.mkldnn._is_mkldnn_bf16_supported()}; quick.yaml's SID-GR ladder at {args.steps} steps, "
           f"{args.users} evaluation users")

@@ -30,6 +30,9 @@ class TensorBoardCurves:
                 self.writer.add_scalar(f"train/{k}", point[k], point["step"])
             self.writer.flush()   # on disk at every log (every 50 steps by default): a killed run keeps its curve
 
+    def checkpointed(self, step: int) -> None:
+        """Nothing to send: every point is already on disk (flushed at each log; a resume purges past its step)."""
+
     def valid(self, step: int, examples: int, metrics: dict) -> None:
         if self.writer is not None:
             for k, v in metrics.items():

@@ -118,7 +118,7 @@ class Curves:
 
     def checkpointed(self, step: int) -> None:
         for s in self.sinks:
-            getattr(s, "checkpointed", lambda _: None)(step)
+            s.checkpointed(step)
 
     def close(self, best: dict | None = None) -> None:
         for s in self.sinks:

@@ -415,7 +415,7 @@ def train(model: torch.nn.Module, cfg: TrainConfig, *, make_batches: Callable[[i
         if dist.is_main:
             write_json(ckpt_dir / "progress.json", progress_summary(state, cfg, metric, total))
         if curves is not None:   # a tracker sends what the checkpoint now holds (scaling.trackers: exactly once)
-            getattr(curves, "checkpointed", lambda _: None)(state.step)
+            curves.checkpointed(state.step)
 
     def validate():
         t0 = time.perf_counter()
