@@ -107,8 +107,9 @@ def _status(grid: Grid, rec: dict, paths: Paths) -> list[dict]:
 
 def submit(grid_path: str, paths: Paths, executor: str = "inline", profile: str | None = None,
            dry_run: bool = False, log=print, progress: bool = False, gpu_tflops: float = GPU_TFLOPS,
-           cpus: int = 1) -> dict:
-    """Submit what is missing or failed; returns counts. `progress` (inline only): a bar over the runs and each
+           cpus: int = 1, only: list[str] | None = None) -> dict:
+    """Submit what is missing or failed; returns counts. `only`: just these run ids of the grid (`sweep status`
+    lists them), still only where missing or failed: the runs a researcher wants first. `progress` (inline only): a bar over the runs and each
     run's own bars and log lines, in this terminal. `cpus` (inline only): run that many at once, each in its own
     process with this machine's threads shared among them (small models use threads poorly: bench/bench_packing.py)."""
     if cpus < 1:
@@ -119,6 +120,12 @@ def submit(grid_path: str, paths: Paths, executor: str = "inline", profile: str 
     grid, rec = open_grid(grid_path, paths, profile)
     states = {r["run_id"]: r["state"] for r in _status(grid, rec, paths)}
     todo = [c for c in grid.runs if states[run_dir_for(c, paths.runs_dir).name] in ("missing", "failed")]
+    if only:
+        unknown = sorted(set(only) - set(states))
+        if unknown:
+            raise ConfigError(f"{grid.path}: --only {unknown[0]} is not a run of this grid; "
+                              f"`gr-scaling sweep status {grid_path}` lists its run ids")
+        todo = [c for c in todo if run_dir_for(c, paths.runs_dir).name in set(only)]
     counts = {"runs": len(grid.runs), "done": sum(s == "done" for s in states.values()),
               "active": sum(s in ("running", "pending") for s in states.values()), "to_submit": len(todo)}
     ex = _executor(rec, paths, executor, profile, progress and executor == "inline", f"{grid.name}: runs")

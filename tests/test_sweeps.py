@@ -60,6 +60,10 @@ def test_inline_sweep_submits_only_what_is_missing(tmp_path, shared_cache):
                                                       "eval.valid_users": 50}, "product": {"seed": [0, 1]}})
     paths = sweeps.Paths(str(tmp_path / "runs"), str(shared_cache), str(SHARED_DATA))
     assert sweeps.submit(str(p), paths, dry_run=True)["to_submit"] == 2
+    ids = [r["run_id"] for r in sweeps.status(str(p), paths)]
+    assert sweeps.submit(str(p), paths, dry_run=True, only=[ids[1]])["to_submit"] == 1   # --only RUN_ID: that run
+    with pytest.raises(ConfigError, match=r"--only sidgr-nope is not a run of this grid; `gr-scaling sweep status"):
+        sweeps.submit(str(p), paths, dry_run=True, only=["sidgr-nope"])
     assert sweeps.submit(str(p), paths)["to_submit"] == 2
     assert [r["state"] for r in sweeps.status(str(p), paths)] == ["done", "done"]
     assert sweeps.submit(str(p), paths)["to_submit"] == 0

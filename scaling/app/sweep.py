@@ -30,7 +30,7 @@ def command(args) -> None:
     paths = sweeps.Paths(args.runs_dir, args.cache_dir, args.data_dir)
     if args.sweep_cmd == "submit":
         sweeps.submit(args.grid, paths, args.executor, args.profile, dry_run=args.dry_run, gpu_tflops=args.gpu_tflops,
-                      cpus=args.cpus, progress=args.executor == "inline")
+                      cpus=args.cpus, only=args.only, progress=args.executor == "inline")
         if args.wait and not args.dry_run:
             print(status_table(sweeps.wait(args.grid, paths)))
     elif args.sweep_cmd == "status":
@@ -62,6 +62,9 @@ def register(sub) -> None:
             a.add_argument("--cpus", type=int, default=1,
                            help="inline: run this many at once, each its own process, the machine's threads split "
                                 "among them (default 1; see README's packing figure)")
+            a.add_argument("--only", action="append", default=None, metavar="RUN_ID",
+                           help="submit just this run of the grid (repeatable; ids from `sweep status`), "
+                                "if missing or failed")
         if name == "collect":
             a.add_argument("--out", default=None, help="table path without suffix (default RUNS/<grid>-results)")
         a.set_defaults(fn=command)
