@@ -86,6 +86,9 @@ class LLMConfig:
                                    # run id: the same gradients)
     init: Literal["pretrained", "random"] = "pretrained"   # the model's shape with random weights (path and speed
                                    # checks where weights cannot travel, e.g. bench/device_check.sh; not a result)
+    item_repr: Literal["title", "sid"] = "title"   # how the LLM reads and writes items: titles, or semantic IDs
+                                   # (encoder.* and tokenizer.* build them as for SID-GR; one new token per digit
+                                   # value, its embedding rows trained; decoding constrained to the SID trie)
 
 
 @dataclass(frozen=True)
@@ -293,6 +296,9 @@ def validate(cfg: RunConfig, where: str = "config") -> RunConfig:
         raise ConfigError(f"{where}: key 'sasrec.dropout' must be in [0, 1), got {cfg.sasrec.dropout!r}")
     if not 0 <= cfg.llm.lora_dropout < 1:
         raise ConfigError(f"{where}: key 'llm.lora_dropout' must be in [0, 1), got {cfg.llm.lora_dropout!r}")
+    if cfg.llm.item_repr == "sid" and cfg.llm.probe in ("id_only", "shuffled"):
+        raise ConfigError(f"{where}: llm.item_repr=sid with llm.probe={cfg.llm.probe}: the probes change what titles "
+                          "say; with SIDs use llm.probe=none (or popular)")
     if not [t for t in cfg.llm.lora_targets.split(",") if t.strip()]:
         raise ConfigError(f"{where}: key 'llm.lora_targets' is empty; name modules, e.g. q_proj,v_proj")
     if cfg.eval.cold_max < 0:
@@ -422,7 +428,7 @@ PARADIGM_SECTIONS = {name: p.sections for name, p in PARADIGMS.items()}
 HASHED_WHEN_SET = {"eval.test_users": 0, "data.max_items": 0, "train.autocast": "none", "llm.init": "pretrained",
                    "data.augment": "prefix", "tokenizer.normalize": False, "train.select_metric": "ndcg@10",
                    "model.loss": "vocab", "train.schedule": "constant", "train.lr_floor": 0.0,
-                   "train.clip_norm": 0.0, "eval.cold_max": 5}
+                   "train.clip_norm": 0.0, "eval.cold_max": 5, "llm.item_repr": "title"}
 # Keys that say where or how a run executes, not what it is: never hashed (the same run on a CPU or a GPU
 # lands in the same directory and resumes there).
 NEVER_HASHED = ("train.device", "train.log_every", "train.micro_batch_size", "llm.gradient_checkpointing", "train.compile",
@@ -444,7 +450,7 @@ def _config_hash(cfg: RunConfig) -> str:
         raise ConfigError("precision 'auto' is not resolved; load the config with scaling.config.from_dict / load "
                           "(or scaling.precision.resolve) before computing its id")
     d = cfg.to_dict()
-    d = {k: v for k, v in d.items() if k in PARADIGM_SECTIONS[cfg.paradigm]}
+    d = {k: v for k, v in d.items() if k in PARADIGM_SECTIONS[cfg.paradigm] + PARADIGMS[cfg.paradigm].more_sections(d)}
     for key, default in HASHED_WHEN_SET.items():
         section, name = key.split(".")
         if d.get(section, {}).get(name) == default:

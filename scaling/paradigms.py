@@ -29,6 +29,11 @@ class Paradigm:
     axes: dict[str, Axis] = field(default_factory=dict)
     defaults: dict = field(default_factory=dict)   # over the dataclass defaults, applied when a config loads
     estimate: str | None = None               # "module:function", (cfg, data_dir) -> training FLOPs, None when unknown
+    reads_also: Callable[[Mapping], tuple[str, ...]] | None = None   # a config dict -> more sections its run reads
+    #                                          (and its id hashes): LLM-as-RS with llm.item_repr=sid reads SID-GR's
+
+    def more_sections(self, d: Mapping) -> tuple[str, ...]:
+        return tuple(self.reads_also(d)) if self.reads_also else ()
 
     def build(self, *args, **kwargs):
         return _load(self.builder)(*args, **kwargs)
@@ -51,7 +56,13 @@ def _sasrec_label(r: Mapping) -> str:
 
 
 def _llmrs_label(r: Mapping) -> str:
-    return f"{r['llm.name']} {r['llm.finetune']} r={r['llm.lora_r']} probe={r['llm.probe']}"
+    sid = r.get("llm.item_repr") == "sid"
+    items = f" SIDs {r['encoder.name']} {r['tokenizer.levels']}x{r['tokenizer.width']}" if sid else ""
+    return f"{r['llm.name']} {r['llm.finetune']} r={r['llm.lora_r']} probe={r['llm.probe']}{items}"
+
+
+def _llmrs_reads(d: Mapping) -> tuple[str, ...]:
+    return ("encoder", "tokenizer") if d.get("llm", {}).get("item_repr") == "sid" else ()
 
 
 PARADIGMS: dict[str, Paradigm] = {p.name: p for p in (
@@ -67,7 +78,7 @@ PARADIGMS: dict[str, Paradigm] = {p.name: p for p in (
              "scaling.llmrs.pipeline:build_llmrs", _llmrs_label,
              axes={"llm": Axis("n_llm", "llm.name"), "lora": Axis("n_trainable", "llm.lora_")},
              defaults={"train": {"autocast": "auto"}, "llm": {"dtype": "auto"}},
-             estimate="scaling.llmrs.estimate:train_flops_estimate"),
+             estimate="scaling.llmrs.estimate:train_flops_estimate", reads_also=_llmrs_reads),
     Paradigm("sasrec", "ID-based (SASRec)", ("paradigm", "seed", "data", "sasrec", "train", "eval"),
              "scaling.idrec.pipeline:build_sasrec", _sasrec_label,
              axes={"id_recommender": Axis("n_id_non_embedding", "sasrec.")},

@@ -128,3 +128,39 @@ def test_lora_adapter_loads_with_peft_and_reproduces_the_record(runs, shared_cac
     assert len(got["user"]) == 24
     np.testing.assert_array_equal(got["user"], recorded["user"])
     np.testing.assert_array_equal(got["rank"], recorded["rank"])
+
+
+def test_sids_as_the_llm_items_train_decode_only_real_sids_and_reload(tmp_path, shared_cache):
+    """llm.item_repr=sid on Beauty's dense core (issue #25, the 2025 study's Table 5 bridge): items are SID tokens
+    added to SmolLM2's vocabulary, their rows trained beside LoRA; decoding writes only SIDs that exist (invalid rate
+    0), and the saved adapter reproduces the record's ranks."""
+    import scaling
+    from analysis.outcomes import read_outcomes
+
+    cfg = config.from_dict(config.deep_merge(SHORT, {
+        "data": {"max_items": 1000, "min_sequence": 5, "max_users": 400},
+        "encoder": {"name": "minilm", "max_length": 64}, "tokenizer": {"width": 32, "normalize": True},
+        "llm": {"item_repr": "sid"}}))
+    title_cfg = config.from_dict(config.deep_merge(SHORT, {"data": {"max_items": 1000, "min_sequence": 5,
+                                                                    "max_users": 400}}))
+    assert config.config_hash(cfg) != config.config_hash(title_cfg)
+    # the SID's recipe is part of what the run is; for a title run encoder.* and tokenizer.* are not
+    wider = config.from_dict(config.deep_merge(cfg.to_dict(), {"tokenizer": {"width": 64}}))
+    assert config.config_hash(wider) != config.config_hash(cfg)
+    title_wider = config.from_dict(config.deep_merge(title_cfg.to_dict(), {"tokenizer": {"width": 64}}))
+    assert config.config_hash(title_wider) == config.config_hash(title_cfg)
+
+    d = run(cfg, tmp_path, shared_cache, SHARED_DATA, progress=False)
+    assert read_status(d) == "done"
+    m = json.loads((d / "metrics.json").read_text())
+    assert m["valid/invalid_rate"] == 0.0 and m["test/invalid_rate"] == 0.0
+    data = json.loads((d / "data.json").read_text())
+    p = json.loads((d / "params.json").read_text())
+    assert data["item_repr"] == "sid" and data["sid_widths"][:3] == [32, 32, 32]
+    assert data["distinct_titles"] == data["items"]           # dedup digit: one SID per item
+    assert p["n_trainable"] == 460_800 + sum(data["sid_widths"]) * 576   # LoRA + one 576-wide row per SID token
+    assert p["n_qt"] > 0 and p["n_encoder"] == 22_713_216
+    out = read_outcomes(d)["test"]
+    assert (out["rank"] >= 0).all() and len(out["user"]) == 24
+    loaded = scaling.load_model(d, shared_cache, SHARED_DATA)
+    np.testing.assert_array_equal(loaded.recommend("test")["rank"], out["rank"])

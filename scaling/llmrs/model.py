@@ -36,7 +36,9 @@ def _check_targets(model: torch.nn.Module, targets: list[str], name: str) -> Non
                           f"{', '.join(linear)}")
 
 
-def load_llm(cfg: LLMConfig, cache_root: Path) -> LoadedLLM:
+def load_llm(cfg: LLMConfig, cache_root: Path, new_tokens: list[str] | None = None) -> LoadedLLM:
+    """`new_tokens`: added to the vocabulary (SIDs: scaling.llmrs.sid_items), one new embedding row each, trained
+    under LoRA too (PEFT's trainable tokens: only those rows, tied to the LM head where the model ties them)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     src = resolve(cfg.name, cache_root)
@@ -56,6 +58,20 @@ def load_llm(cfg: LLMConfig, cache_root: Path) -> LoadedLLM:
     emb = model.get_input_embeddings().weight
     head = model.get_output_embeddings().weight
     context = int(getattr(model.config, "max_position_embeddings", 0) or getattr(tok, "model_max_length", 2048))
+    new_ids: list[int] = []
+    if new_tokens:
+        before = len(tok)
+        tok.add_tokens(new_tokens, special_tokens=True)   # special: never split, never merged with a neighbour
+        new_ids = tok.convert_tokens_to_ids(new_tokens)
+        if min(new_ids) < before:
+            raise ConfigError(f"model '{cfg.name}': its vocabulary already has a token named like a SID token "
+                              f"({new_tokens[0]} ...)")
+        # new rows start at the mean of the old ones (transformers' default), so the LLM's first guesses are neutral
+        model.resize_token_embeddings(len(tok))
+        if not _tied_base(model) and cfg.finetune == "lora":
+            raise ConfigError(f"llm.item_repr=sid with LoRA needs a model whose LM head is tied to its input "
+                              f"embeddings (PEFT trains the new rows of both through the tie); '{cfg.name}' is not "
+                              "tied: use llm.finetune=full")
     if cfg.gradient_checkpointing:   # non-reentrant: works with a frozen base (LoRA) without input grads
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     if cfg.finetune == "lora":
@@ -64,7 +80,8 @@ def load_llm(cfg: LLMConfig, cache_root: Path) -> LoadedLLM:
         targets = lora_targets(cfg)
         _check_targets(model, targets, cfg.name)
         model = get_peft_model(model, LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
-                                                 target_modules=targets, task_type="CAUSAL_LM"))
+                                                 target_modules=targets, task_type="CAUSAL_LM",
+                                                 trainable_token_indices=new_ids or None))
     n_trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     return LoadedLLM(tok, model, n_llm, emb.numel(), head.numel(), n_trainable, context, src.identity)
 
@@ -89,8 +106,13 @@ def flops_per_token_example(n_llm: int, n_embedding: int, n_head: int, tied: boo
 
 
 def _tied(llm: LoadedLLM) -> bool:
-    m = llm.model.get_base_model() if hasattr(llm.model, "get_base_model") else llm.model
-    return m.get_input_embeddings().weight.data_ptr() == m.get_output_embeddings().weight.data_ptr()
+    return _tied_base(llm.model.get_base_model() if hasattr(llm.model, "get_base_model") else llm.model)
+
+
+def _tied_base(m) -> bool:
+    inp, out = m.get_input_embeddings(), m.get_output_embeddings()
+    inp, out = getattr(inp, "base_layer", inp), getattr(out, "base_layer", out)   # PEFT's trainable-token wrappers
+    return inp.weight.data_ptr() == out.weight.data_ptr()
 
 
 def llm_decode_flops_per_user(llm: LoadedLLM, prompt_tokens: float, title_tokens: float, beam_size: int) -> float:

@@ -19,7 +19,9 @@ from scaling.llmrs.batching import LLMBatcher
 from scaling.llmrs.beam import title_beam_search
 from scaling.llmrs.model import LoadedLLM, llm_decode_flops_per_user, llm_flops_per_example, load_llm
 from scaling.llmrs.probes import item_names, shuffle_histories
+from scaling.item_sids import item_sids
 from scaling.llmrs.prompts import Prompts, build_prompts
+from scaling.llmrs.sid_items import sid_name_ids, sid_text, sid_token_names
 from scaling.llmrs.title_items import TitleItems
 from scaling.llmrs.trie import TitleTrie
 from scaling.skeleton import Bundle
@@ -37,18 +39,31 @@ class Prepared:
     data: dict
 
 
-def prepare(cfg: RunConfig, cache: ArtifactCache, ds: Dataset, split: Split, log=print) -> Prepared:
+def prepare(cfg: RunConfig, cache: ArtifactCache, ds: Dataset, split: Split, log=print, full: Dataset | None = None,
+            device: str = "cpu", progress: bool = False) -> Prepared:
+    """`full`: the whole catalogue `ds` was cut from (llm.item_repr=sid embeds it once, as SID-GR does)."""
     lc = cfg.llm
     names, missing = item_names(ds, lc.probe, cfg.seed)
-    if missing:
+    if missing and lc.item_repr == "title":
         log(f"{missing} items have no title: named by their category or id (see scaling.llmrs.probes)")
+    sid_data, new_tokens = {}, None
+    if lc.item_repr == "sid":
+        its = item_sids(cfg, cache, full if full is not None else ds, ds, device, progress)
+        log(its.describe(cfg))
+        new_tokens = sid_token_names(its.sids.widths)
+        sid_data = {"sid_quality": its.sids.quality, "sid_widths": list(its.sids.widths), "n_qt": its.sids.n_params,
+                    "n_encoder": its.n_encoder}
     torch.manual_seed(cfg.seed)
-    llm = load_llm(lc, cache.root)
-    prompts = build_prompts(llm.tokenizer, names, lc, llm.context)
-    trie = TitleTrie([prompts.target(i) for i in range(ds.n_items)], llm.model.config.vocab_size)
+    llm = load_llm(lc, cache.root, new_tokens)
+    name_ids = None
+    if new_tokens:
+        name_ids = sid_name_ids(its.sids.codes, its.sids.widths, llm.tokenizer.convert_tokens_to_ids(new_tokens))
+        names = [sid_text(c) for c in its.sids.codes]
+    prompts = build_prompts(llm.tokenizer, names, lc, llm.context, name_ids)
+    trie = TitleTrie([prompts.target(i) for i in range(ds.n_items)], max(llm.model.config.vocab_size, len(llm.tokenizer)))
     popularity = np.bincount(np.concatenate(split.train_sequences), minlength=ds.n_items)
     log(f"LLM {lc.name} ({llm.n_llm:,} params, {llm.n_trainable:,} trainable, {lc.finetune}, {lc.dtype}); "
-        f"{trie.n_titles:,} distinct titles for {ds.n_items:,} items")
+        f"{trie.n_titles:,} distinct {'SIDs' if lc.item_repr == 'sid' else 'titles'} for {ds.n_items:,} items")
     sets: dict[str, Examples] = {"train": split.train, "valid": split.valid, "test": split.test}
     if lc.probe == "shuffled":
         sets = {k: shuffle_histories(v, cfg.seed) for k, v in sets.items()}
@@ -56,7 +71,8 @@ def prepare(cfg: RunConfig, cache: ArtifactCache, ds: Dataset, split: Split, log
     for k, v in sets.items():
         sets[k], dropped = prompts.fit(v)
         truncated[k] = float((dropped > 0).mean())
-    data = {"titles_missing": missing, "distinct_titles": trie.n_titles, "prompt_truncated_frac": truncated}
+    data = {"titles_missing": missing, "distinct_titles": trie.n_titles, "prompt_truncated_frac": truncated,
+            "item_repr": lc.item_repr, **sid_data}
     return Prepared(Split(split.train_sequences, sets["train"], sets["valid"], sets["test"], split.n_items), llm,
                     prompts, trie, TitleItems(trie.item_title, popularity), LLMBatcher(prompts), data)
 
@@ -66,7 +82,7 @@ def build_llmrs(cfg: RunConfig, cache: ArtifactCache, data_dir: str | None, log=
     """`device` is where training will put the model (the skeleton moves it); loading happens on the CPU."""
     timing: dict[str, float] = {}
     t = time.perf_counter()
-    _, ds, split = load_split(cfg.data, data_dir, log)
+    full, ds, split = load_split(cfg.data, data_dir, log)
     ev, lc = cfg.eval, cfg.llm
     data = {"dataset": ds.name, "users": ds.n_users, "items": ds.n_items, "interactions": ds.n_interactions,
             "train_examples": len(split.train)}
@@ -74,7 +90,7 @@ def build_llmrs(cfg: RunConfig, cache: ArtifactCache, data_dir: str | None, log=
     if lc.probe == "popular":   # the baseline as its own row: no model, same split and evaluation users
         return Bundle(split=split, data=data, timing=timing, params=lambda state: {"n_llm": 0, "n_trainable": 0})
     t = time.perf_counter()
-    p = prepare(cfg, cache, ds, split, log)
+    p = prepare(cfg, cache, ds, split, log, full, device, progress)
     timing["load_s"] = time.perf_counter() - t
     data.update(p.data)
     llm, prompts, batcher = p.llm, p.prompts, p.batcher
@@ -87,7 +103,8 @@ def build_llmrs(cfg: RunConfig, cache: ArtifactCache, data_dir: str | None, log=
         return {"n_llm": llm.n_llm, "n_llm_embedding": llm.n_embedding,
                 "n_llm_non_embedding": llm.n_llm - llm.n_embedding, "n_trainable": llm.n_trainable,
                 "n_lora": llm.n_trainable if lc.finetune == "lora" else 0, "llm_identity": llm.identity,
-                "train_flops_per_example": flops, "train_flops_total": flops * state.examples_seen}
+                "train_flops_per_example": flops, "train_flops_total": flops * state.examples_seen,
+                **{k: p.data[k] for k in ("n_qt", "n_encoder") if k in p.data}}
 
     def serving_flops() -> dict:
         test = p.split.test.sample(ev.test_users)
@@ -114,7 +131,9 @@ def export_llm(llm: LoadedLLM, lc, state: dict, out) -> None:
             from safetensors.torch import save_file
 
             llm.model.peft_config["default"].save_pretrained(tmp)
-            adapter = get_peft_model_state_dict(llm.model, state_dict=state)
+            # SIDs (llm.item_repr=sid): the new rows are the trainable tokens' own tensors; the resized embedding
+            # matrix (the base's rows) is not saved again: load_model resizes the base as the run did
+            adapter = get_peft_model_state_dict(llm.model, state_dict=state, save_embedding_layers=False)
             save_file({k: v.contiguous() for k, v in adapter.items()}, str(tmp / "adapter_model.safetensors"))
         else:   # a whole model directory, loadable on its own: with its tokenizer (an adapter reads the base's)
             llm.model.save_pretrained(tmp, state_dict=state)

@@ -65,8 +65,10 @@ def _ids(tok, text: str) -> list[int]:
     return tok(text, add_special_tokens=False)["input_ids"]
 
 
-def build_prompts(tok, names: list[str], cfg: LLMConfig, context: int) -> Prompts:
-    """Tokenize the template and every item's name once. `context`: the model's maximum positions."""
+def build_prompts(tok, names: list[str], cfg: LLMConfig, context: int,
+                  name_ids: list[np.ndarray] | None = None) -> Prompts:
+    """Tokenize the template and every item's name once. `context`: the model's maximum positions. `name_ids`: the
+    items' token ids given (SIDs, scaling.llmrs.sid_items), instead of their names tokenized."""
     if cfg.prompt == "chat":
         if not getattr(tok, "chat_template", None):
             raise ConfigError(f"llm.prompt=chat: model '{cfg.name}' has no chat template; use llm.prompt=plain")
@@ -80,8 +82,9 @@ def build_prompts(tok, names: list[str], cfg: LLMConfig, context: int) -> Prompt
         if adds_bos:   # e.g. Gemma needs <bos> first
             head = [tok.bos_token_id] + head
     dash, newline = _ids(tok, "-"), _ids(tok, "\n")
-    enc = tok([" " + n for n in names], add_special_tokens=False)["input_ids"]
-    name_ids = [np.array(e[: cfg.max_title_tokens], dtype=np.int64) for e in enc]
+    if name_ids is None:
+        enc = tok([" " + n for n in names], add_special_tokens=False)["input_ids"]
+        name_ids = [np.array(e[: cfg.max_title_tokens], dtype=np.int64) for e in enc]
     lines = [np.array(dash + e.tolist() + newline, dtype=np.int64) for e in name_ids]
     eos = tok.eos_token_id
     pad = tok.pad_token_id if tok.pad_token_id is not None else eos

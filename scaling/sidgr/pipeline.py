@@ -10,16 +10,15 @@ import torch
 
 from scaling.cache import ArtifactCache
 from scaling.config import RunConfig
-from scaling.data import item_text, load_split
+from scaling.data import load_split
 from scaling.decode import Decoder, pad_items
-from scaling.encoders import embed_items
+from scaling.item_sids import item_sids
 from scaling.params import recommender_params, sid_decode_flops_per_user, train_flops_per_example
 from scaling.sidgr.batching import SIDBatcher
 from scaling.sidgr.beam import beam_search
 from scaling.sidgr.model import TokenLayout, build_model
 from scaling.sidgr.trie import SIDTrie
 from scaling.skeleton import Bundle
-from scaling.tokenizers import fit_sids
 
 
 def build_sidgr(cfg: RunConfig, cache: ArtifactCache, data_dir: str | None, log=print, device: str = "cpu",
@@ -31,22 +30,10 @@ def build_sidgr(cfg: RunConfig, cache: ArtifactCache, data_dir: str | None, log=
     log(f"items lacking a field: {missing}")
     timing["data_s"] = time.perf_counter() - t
 
-    # Embed the whole catalogue once and slice it, so subset sizes and seeds share one cached embedding;
-    # a subset with under half the catalogue embeds only its own items (big encoders on small studies).
-    t = time.perf_counter()
-    if ds.parent_items is not None and ds.n_items < full.n_items / 2:
-        emb, n_llm, emb_hit = embed_items([item_text(it) for it in ds.items], cfg.encoder, cache, ds.name, device, progress)
-    else:
-        emb, n_llm, emb_hit = embed_items([item_text(it) for it in full.items], cfg.encoder, cache, full.name, device,
-                                          progress)
-        if ds.parent_items is not None:
-            emb = emb[ds.parent_items]
-    timing["embed_s"] = time.perf_counter() - t
-    t = time.perf_counter()
-    sids, sid_hit = fit_sids(emb, cfg.tokenizer, cfg.seed, cache)
-    timing["tokenize_s"] = time.perf_counter() - t
-    log(f"SIDs {cfg.tokenizer.kind} {cfg.tokenizer.levels}x{cfg.tokenizer.width} -> widths {sids.widths}; "
-        f"collision rate {sids.quality['collision_rate']:.3f} (embeddings cached: {emb_hit}, SIDs cached: {sid_hit})")
+    its = item_sids(cfg, cache, full, ds, device, progress)
+    sids, n_llm = its.sids, its.n_encoder
+    timing["embed_s"], timing["tokenize_s"] = its.embed_s, its.tokenize_s
+    log(its.describe(cfg))
 
     torch.manual_seed(cfg.seed)
     layout = TokenLayout(sids.widths, cfg.model.n_user_buckets)
@@ -74,7 +61,7 @@ def build_sidgr(cfg: RunConfig, cache: ArtifactCache, data_dir: str | None, log=
 
     data = {"dataset": ds.name, "users": ds.n_users, "items": ds.n_items, "interactions": ds.n_interactions,
             "train_examples": len(split.train), "items_missing_field": missing, "sid_quality": sids.quality,
-            "embedding_cache_hit": emb_hit, "sid_cache_hit": sid_hit}
+            "embedding_cache_hit": its.embedding_cache_hit, "sid_cache_hit": its.sid_cache_hit}
     def export(state: dict, out) -> None:
         """The kept recommender as a transformers model directory beside its SIDs (codes, widths), which it reads."""
         from scaling.record import atomic_dir, atomic_save_npz
