@@ -116,3 +116,87 @@ def check_suggest(studies: int = 50, users: int = 500, sims: int = 8, n_boot: in
     ratios = np.array(ratios)
     return {"larger_first": first.count("larger") / studies, "median_ratio": float(np.median(ratios)),
             "within_1.5": float(np.mean((ratios >= 1 / 1.5) & (ratios <= 1.5))), "kinds": first}
+
+
+# The joint laws' synthetic studies (issue #25): each law's design as the paper ran it, scaled to our sizes, with a
+# known truth in the law's common unit (sizes / the geometric mean of the first column, analysis.fit._scales).
+JOINT_DESIGNS = {
+    # recommender x encoder x tokenizer ladders, 13 runs: an encoder parameter worth 0.3 recommender ones, a tokenizer
+    # parameter nothing (the paper's reading of g2)
+    "sidgr": {"law": "sidgr",
+              "sizes": ([1e5, 3e5, 1e6, 3e6, 1e7, 1e6, 1e6, 1e6, 1e6, 1e6, 1e6, 3e5, 3e6],
+                        [2e7, 2e7, 2e7, 2e7, 2e7, 2e6, 6e6, 6e7, 2e8, 2e7, 2e7, 6e7, 6e7],
+                        [2e4, 2e4, 2e4, 2e4, 2e4, 2e4, 2e4, 2e4, 2e4, 5e3, 8e4, 2e4, 2e4]),
+              "truth": (0.12, 0.05, 0.5, 0.01, 1.0, 0.3, 0.0)},
+    # 4 LLM sizes x 4 LoRA sizes, 16 runs; beta at the paper's order (its Table 7: 0.017-0.023)
+    "llmrs": {"law": "llmrs",
+              "sizes": tuple(np.meshgrid([4.6e5, 1.8e6, 7.4e6, 3e7], [1.35e8, 6e8, 1.7e9, 4e9])[i].ravel()
+                             for i in (0, 1)),
+              "truth": (0.15, 0.04, 0.6, 0.06, 0.8, 0.05, 0.02)},
+}
+
+
+def draw_joint(design: dict, rng: np.random.Generator, users: int = 20000, truth=None):
+    """One synthetic study: (sizes, per-user 0/1 values per run), each run's users hit at the law's rate."""
+    from analysis.laws import LAWS
+
+    sizes = [np.asarray(s, float) for s in design["sizes"]]
+    scale = float(np.exp(np.log(sizes[0]).mean()))
+    p = np.clip(LAWS[design["law"]](np.asarray(truth if truth is not None else design["truth"], float),
+                                     *[s / scale for s in sizes]), 1e-4, 1)
+    return sizes, [(rng.random(users) < q).astype(float) for q in p]
+
+
+def calibrate_joint(law: str, studies: int = 100, users: int = 20000, n_boot: int = 100, seed: int = 0,
+                    on_study=None) -> dict:
+    """How often each parameter's 95% interval (analysis.joint.fit_values: weighted fit + hierarchical bootstrap)
+    covers the truth over `studies` synthetic studies drawn from the law, and its median width. A study whose fit
+    fails counts as not covering."""
+    from analysis.joint import fit_values
+    from analysis.laws import LAWS
+
+    design = JOINT_DESIGNS[law]
+    names = LAWS[law].params
+    truth = dict(zip(names, design["truth"]))
+    rng = np.random.default_rng(seed)
+    cover, width, unident, failed = {p: 0 for p in names}, {p: [] for p in names}, {p: 0 for p in names}, 0
+    for i in range(studies):
+        sizes, values = draw_joint(design, rng, users)
+        try:
+            jf = fit_values(law, sizes, values, n_boot=n_boot, seed=i)
+        except Exception:   # noqa: BLE001 - counted, not fatal
+            failed += 1
+            continue
+        for p, (lo, hi) in jf.ci().items():
+            tol = 1e-9 * max(1.0, abs(truth[p]))    # a truth on a bound (g2 = 0) is covered by [7e-20, ...]
+            cover[p] += int(lo - tol <= truth[p] <= hi + tol)
+            width[p].append(hi - lo)
+            unident[p] += p in jf.unidentified
+        if on_study:
+            on_study(i)
+    return {"law": law, "studies": studies, "users": users, "n_boot": n_boot, "failed": failed, "truth": truth,
+            "coverage": {p: cover[p] / studies for p in names},
+            "median_width": {p: float(np.median(width[p])) if width[p] else np.nan for p in names},
+            "unidentified": {p: unident[p] / studies for p in names}}
+
+
+def cf_rates(studies: int = 100, users: int = 20000, n_boot: int = 20, beta: float = 0.0, seed: int = 0,
+             on_study=None) -> dict:
+    """How often the CF test (analysis.joint.cf_values) finds evidence on studies drawn from the LLM-as-RS law with
+    this `beta` (0: its false-positive rate; > 0: its power at that beta)."""
+    from analysis.joint import cf_values
+
+    design = JOINT_DESIGNS["llmrs"]
+    truth = list(design["truth"])
+    truth[-1] = beta
+    rng = np.random.default_rng(seed)
+    found, diffs = 0, []
+    for i in range(studies):
+        sizes, values = draw_joint(design, rng, users, truth)
+        t = cf_values(sizes, values, n_boot=n_boot, seed=i)
+        found += t.evidence
+        diffs.append(t.err_no_cf - t.err_cf)
+        if on_study:
+            on_study(i)
+    return {"beta": beta, "studies": studies, "users": users, "n_boot": n_boot, "evidence": found / studies,
+            "no_evidence": 1 - found / studies, "median_diff": float(np.median(diffs))}

@@ -93,11 +93,18 @@ def joint_fit(df: pd.DataFrame, law: str, metric: str = "test/recall@10", n_boot
     for c, x in zip(cols[1:], sizes[1:]):
         if np.ptp(x) == 0:
             raise ValueError(f"{c} does not vary across these runs: its exchange rate cannot be fitted")
+    return fit_values(law, sizes, values, n_boot, seed, g["run_id"].tolist() if "run_id" in g else [])
+
+
+def fit_values(law: str, sizes: list[np.ndarray], values: list[np.ndarray], n_boot: int = 300, seed: int = 0,
+               run_ids: list[str] | None = None) -> JointFit:
+    """The joint law on runs given as arrays (`values[i]`: run i's per-user metric values; what joint_fit reads from
+    records, and what analysis.calibration draws)."""
     y, _, _, sigma = user_noise(values)
     f = fit_arrays(law, sizes, y, sigma=sigma)
     b = bootstrap(f, sizes, y, n=n_boot, seed=seed, method="hierarchical", draw_y=user_resampler(values), sigma=sigma)
     r2 = 1.0 - float(((f.predict(*sizes) - y) ** 2).sum()) / max(float(((y - y.mean()) ** 2).sum()), 1e-300)
-    return JointFit(law, f, b, r2, g["run_id"].tolist() if "run_id" in g else [], _unidentified(b))
+    return JointFit(law, f, b, r2, run_ids or [], _unidentified(b))
 
 
 RATES = ("g1", "g2", "g", "beta")   # exchange rates: 0 is a finding (worth nothing), not a bound hit
@@ -149,7 +156,11 @@ def cf_test(df: pd.DataFrame, metric: str = "test/recall@10", n_boot: int = 100,
     g, values = _runs(df, "llmrs", metric)
     if len(g) < len(LAWS["llmrs"].params) + 2:
         raise ValueError(f"{len(g)} LLM-as-RS runs; leaving one out of a 7-parameter law needs at least 9")
-    sizes = [g[c].astype(float).to_numpy() for c in JOINT["llmrs"][1]]
+    return cf_values([g[c].astype(float).to_numpy() for c in JOINT["llmrs"][1]], values, n_boot, seed)
+
+
+def cf_values(sizes: list[np.ndarray], values: list[np.ndarray], n_boot: int = 100, seed: int = 0) -> CFTest:
+    """The CF test on runs given as arrays (sizes: N_LoRA, N_LLM; `values[i]`: run i's per-user metric values)."""
     y, _, _, sigma = user_noise(values)
     full = {law: fit_arrays(law, sizes, y, sigma=sigma).theta for law in ("llmrs_no_cf", "llmrs")}
     # each fold starts from the full fit (the multi-start grid once per law, not once per fold)

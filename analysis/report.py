@@ -122,6 +122,9 @@ def write_report(results: str | Path, out: str | Path, metric: str = "test/recal
         from analysis.joint import joint_section
 
         parts += joint_section(df, metric, min(n_boot, 300))
+        from analysis.cold import cold_section
+
+        parts += cold_section(df, metric)
         parts += frontier_section(df, metric, out)
         parts += reference_section(df, metric)
         parts += training_section(results, df, out)

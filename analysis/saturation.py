@@ -44,11 +44,13 @@ class Saturation:
 
 def unidentified(boot: Bootstrap, level: float = 0.95) -> list[str]:
     """Parameters the runs do not determine: pinned at a bound by the fit, or whose bootstrap interval runs to
-    a bound of the law (a report prints 'not identified' for them instead of that interval)."""
+    a bound of the law (a report prints 'not identified' for them instead of that interval). "Runs to" is within
+    1e-4 of the bound's range (at least 1e-4), the tolerance of Fit.at_bounds: a coarser one called an amplitude
+    B in [0.007, 0.012] (range 0-10) unidentified at its lower bound."""
     ci, law = boot.ci(level), boot.fit.law
     out = list(boot.fit.at_bounds)
     for p, lo, hi in zip(law.params, law.lower, law.upper):
-        tol = 1e-3 * (hi - lo)
+        tol = 1e-4 * max(1.0, hi - lo)
         if p not in out and (ci[p][0] <= lo + tol or ci[p][1] >= hi - tol):
             out.append(p)
     return out

@@ -2,10 +2,14 @@
 weighted power-floor fit three ways, alternating, on the interval calibration's synthetic studies
 (analysis.calibration: a weighted fit + hierarchical bootstrap a study): the variable projection it uses
 (analysis.varpro), scipy's least_squares with the law's analytic Jacobian, and with finite differences.
-Prints seconds; asserts nothing.
+Prints seconds; asserts nothing. `--joint`: the joint laws' start-grid screening (analysis.fit._screened) against
+the full 144-288-start grid on synthetic studies drawn from each law (analysis.calibration.draw_joint): time and the
+weighted cost each reaches.
 
     python bench/bench_fit.py
+    python bench/bench_fit.py --joint
 """
+import sys
 import time
 
 import numpy as np
@@ -52,6 +56,48 @@ def jacobian_ab(studies: int = 10, reps: int = 2) -> None:
         f"{k} {v:.2f} s ({v / best['projection']:.2f}x)" for k, v in best.items()))
 
 
+def screening_ab(studies: int = 5, keeps=(None,), laws=("sidgr", "llmrs", "llmrs_no_cf")) -> None:
+    """`keeps`: screened start counts to compare (None: analysis.fit.SCREEN_KEEP)."""
+    import analysis.fit  # noqa: F401
+    fitmod = sys.modules["analysis.fit"]   # the module (the package exports a function named fit)
+    from analysis.calibration import JOINT_DESIGNS, draw_joint
+    from analysis.outcomes import user_noise
+
+    keeps = [k or fitmod.SCREEN_KEEP for k in keeps]
+    default = fitmod.SCREEN_KEEP
+    for law in laws:
+        design = JOINT_DESIGNS["llmrs" if law == "llmrs_no_cf" else law]
+        rng = np.random.default_rng(0)
+        t_full, t_scr, ratios = 0.0, {k: 0.0 for k in keeps}, {k: [] for k in keeps}
+        for _ in range(studies):
+            sizes, values = draw_joint(design, rng)
+            y, _, _, sigma = user_noise(values)
+            cost = lambda f: float(((f.residuals / sigma) ** 2).sum())   # noqa: E731
+            t = time.perf_counter()
+            fitmod.SCREEN_ABOVE = 10 ** 9                 # no screening: every start of the grid
+            full = fitmod.fit_arrays(law, sizes, y, sigma=sigma)
+            t_full += time.perf_counter() - t
+            fitmod.SCREEN_ABOVE = 32
+            for k in keeps:
+                fitmod.SCREEN_KEEP = k
+                t = time.perf_counter()
+                scr = fitmod.fit_arrays(law, sizes, y, sigma=sigma)
+                t_scr[k] += time.perf_counter() - t
+                ratios[k].append(cost(scr) / cost(full))
+        fitmod.SCREEN_KEEP = default
+        print(f"{law}: {studies} studies; full grid {t_full / studies:.2f} s a fit")
+        for k in keeps:
+            r = np.array(ratios[k])
+            print(f"  screened to {k} starts: {t_scr[k] / studies:.3f} s ({t_full / t_scr[k]:.0f}x); cost / full grid's: "
+                  f"median {np.median(r):.6f}, max {r.max():.6f}, worse by >0.1% in {int((r > 1.001).sum())} of "
+                  f"{studies}, better by >0.1% in {int((r < 0.999).sum())}")
+
+
 if __name__ == "__main__":
-    main()
-    jacobian_ab()
+    if "--joint" in sys.argv:   # --joint [STUDIES [KEEP,KEEP,...]]
+        rest = sys.argv[sys.argv.index("--joint") + 1:]
+        screening_ab(int(rest[0]) if rest else 5, keeps=tuple(int(k) for k in rest[1].split(",")) if len(rest) > 1
+                     else (None,))
+    else:
+        main()
+        jacobian_ab()

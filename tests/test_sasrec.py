@@ -45,6 +45,17 @@ def test_cold_start_metrics_equal_a_hand_count(sasrec_run):
         assert m[f"{s}/cold/n_users"] == int(cold.sum()) > 0
         assert m[f"{s}/cold/recall@10"] == pytest.approx(float((o["rank"][cold] < 10).mean()))
         assert m[f"{s}/cold/popular/recall@10"] == pytest.approx(float((o["popular_rank"][cold] < 10).mean()))
+    # the report's cold-start table (analysis.cold) counts the same users from the record's own eval.cold_max
+    from analysis import load_runs
+    from analysis.cold import cold_section, cold_table
+
+    df = load_runs(sasrec_run.parent)
+    t, _ = cold_table(df, "test/recall@10")
+    row = t.set_index("paradigm").loc["sasrec"]
+    assert row["cold users"] == m["test/cold/n_users"] and row["cold_max"] == 20
+    assert row["cold recall@10"] == pytest.approx(m["test/cold/recall@10"])
+    assert row["cold popular recall@10"] == pytest.approx(m["test/cold/popular/recall@10"])
+    assert f"| {m['test/cold/n_users']} (of 1000, <= 20) |" in "\n".join(cold_section(df, "test/recall@10"))
 
 
 def test_presets_have_the_papers_sizes():
