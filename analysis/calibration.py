@@ -160,6 +160,7 @@ def calibrate_joint(law: str, studies: int = 100, users: int = 20000, n_boot: in
     truth = dict(zip(names, design["truth"]))
     rng = np.random.default_rng(seed)
     cover, width, unident, failed = {p: 0 for p in names}, {p: [] for p in names}, {p: 0 for p in names}, 0
+    cover_id, n_id = {p: 0 for p in names}, {p: 0 for p in names}   # among studies where the report prints it
     for i in range(studies):
         sizes, values = draw_joint(design, rng, users)
         try:
@@ -169,15 +170,21 @@ def calibrate_joint(law: str, studies: int = 100, users: int = 20000, n_boot: in
             continue
         for p, (lo, hi) in jf.ci().items():
             tol = 1e-9 * max(1.0, abs(truth[p]))    # a truth on a bound (g2 = 0) is covered by [7e-20, ...]
-            cover[p] += int(lo - tol <= truth[p] <= hi + tol)
+            hit = int(lo - tol <= truth[p] <= hi + tol)
+            cover[p] += hit
             width[p].append(hi - lo)
             unident[p] += p in jf.unidentified
+            if p not in jf.unidentified:   # the report prints this interval (else "not identified")
+                n_id[p] += 1
+                cover_id[p] += hit
         if on_study:
             on_study(i)
     return {"law": law, "studies": studies, "users": users, "n_boot": n_boot, "failed": failed, "truth": truth,
             "coverage": {p: cover[p] / studies for p in names},
             "median_width": {p: float(np.median(width[p])) if width[p] else np.nan for p in names},
-            "unidentified": {p: unident[p] / studies for p in names}}
+            "unidentified": {p: unident[p] / studies for p in names},
+            "coverage_when_identified": {p: cover_id[p] / n_id[p] if n_id[p] else np.nan for p in names},
+            "identified_studies": n_id}
 
 
 def cf_rates(studies: int = 100, users: int = 20000, n_boot: int = 20, beta: float = 0.0, seed: int = 0,

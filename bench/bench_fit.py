@@ -57,14 +57,15 @@ def jacobian_ab(studies: int = 10, reps: int = 2) -> None:
 
 
 def screening_ab(studies: int = 5, keeps=(None,), laws=("sidgr", "llmrs", "llmrs_no_cf")) -> None:
-    """`keeps`: screened start counts to compare (None: analysis.fit.SCREEN_KEEP)."""
+    """`keeps`: screenings to compare: "K" (the best K starts after the linear solve) or "K:E" (the best K after E
+    trust-region evaluations from every start); None: analysis.fit's defaults."""
     import analysis.fit  # noqa: F401
     fitmod = sys.modules["analysis.fit"]   # the module (the package exports a function named fit)
     from analysis.calibration import JOINT_DESIGNS, draw_joint
     from analysis.outcomes import user_noise
 
-    keeps = [k or fitmod.SCREEN_KEEP for k in keeps]
-    default = fitmod.SCREEN_KEEP
+    keeps = [k or f"{fitmod.SCREEN_KEEP}:{fitmod.SCREEN_NFEV}" for k in keeps]
+    default = fitmod.SCREEN_KEEP, fitmod.SCREEN_NFEV
     for law in laws:
         design = JOINT_DESIGNS["llmrs" if law == "llmrs_no_cf" else law]
         rng = np.random.default_rng(0)
@@ -79,16 +80,18 @@ def screening_ab(studies: int = 5, keeps=(None,), laws=("sidgr", "llmrs", "llmrs
             t_full += time.perf_counter() - t
             fitmod.SCREEN_ABOVE = 32
             for k in keeps:
-                fitmod.SCREEN_KEEP = k
+                n_keep, _, nfev = str(k).partition(":")   # "8:20": keep 8 after 20 evaluations from every start
+                fitmod.SCREEN_NFEV = int(nfev or 0)
+                fitmod.SCREEN_KEEP = int(n_keep)
                 t = time.perf_counter()
                 scr = fitmod.fit_arrays(law, sizes, y, sigma=sigma)
                 t_scr[k] += time.perf_counter() - t
                 ratios[k].append(cost(scr) / cost(full))
-        fitmod.SCREEN_KEEP = default
+        fitmod.SCREEN_KEEP, fitmod.SCREEN_NFEV = default
         print(f"{law}: {studies} studies; full grid {t_full / studies:.2f} s a fit")
         for k in keeps:
             r = np.array(ratios[k])
-            print(f"  screened to {k} starts: {t_scr[k] / studies:.3f} s ({t_full / t_scr[k]:.0f}x); cost / full grid's: "
+            print(f"  screened to {k} (starts[:evaluations]): {t_scr[k] / studies:.3f} s ({t_full / t_scr[k]:.0f}x); cost / full grid's: "
                   f"median {np.median(r):.6f}, max {r.max():.6f}, worse by >0.1% in {int((r > 1.001).sum())} of "
                   f"{studies}, better by >0.1% in {int((r < 0.999).sum())}")
 
@@ -96,8 +99,7 @@ def screening_ab(studies: int = 5, keeps=(None,), laws=("sidgr", "llmrs", "llmrs
 if __name__ == "__main__":
     if "--joint" in sys.argv:   # --joint [STUDIES [KEEP,KEEP,...]]
         rest = sys.argv[sys.argv.index("--joint") + 1:]
-        screening_ab(int(rest[0]) if rest else 5, keeps=tuple(int(k) for k in rest[1].split(",")) if len(rest) > 1
-                     else (None,))
+        screening_ab(int(rest[0]) if rest else 5, keeps=tuple(rest[1].split(",")) if len(rest) > 1 else (None,))
     else:
         main()
         jacobian_ab()

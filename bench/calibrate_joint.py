@@ -44,7 +44,9 @@ def main():
             print(f"{what}: {n} studies, {args.users} users a run, {args.boot} resamples ({r['failed']} failed fits)")
             for p, c in r["coverage"].items():
                 print(f"  {p:5} truth {r['truth'][p]:<8.3g} 95% coverage {c:.2f}  median width "
-                      f"{r['median_width'][p]:.3g}  said not identified in {r['unidentified'][p]:.0%}")
+                      f"{r['median_width'][p]:.3g}  said not identified in {r['unidentified'][p]:.0%}; where "
+                      f"identified ({r['identified_studies'][p]} studies) coverage "
+                      f"{r['coverage_when_identified'][p]:.2f}")
         else:
             from analysis.calibration import JOINT_DESIGNS
             beta = 0.0 if what == "cf0" else JOINT_DESIGNS["llmrs"]["truth"][-1]
