@@ -138,12 +138,14 @@ JOINT_DESIGNS = {
 
 def draw_joint(design: dict, rng: np.random.Generator, users: int = 20000, truth=None):
     """One synthetic study: (sizes, per-user 0/1 values per run), each run's users hit at the law's rate."""
+    from analysis.fit import _scales
     from analysis.laws import LAWS
 
+    law = LAWS[design["law"]]
     sizes = [np.asarray(s, float) for s in design["sizes"]]
-    scale = float(np.exp(np.log(sizes[0]).mean()))
-    p = np.clip(LAWS[design["law"]](np.asarray(truth if truth is not None else design["truth"], float),
-                                     *[s / scale for s in sizes]), 1e-4, 1)
+    scales = _scales(law, sizes)   # the unit the fit divides sizes by, so the truth is in the fit's parameters
+    p = np.clip(law(np.asarray(truth if truth is not None else design["truth"], float),
+                    *[s / c for s, c in zip(sizes, scales)]), 1e-4, 1)
     return sizes, [(rng.random(users) < q).astype(float) for q in p]
 
 

@@ -3,13 +3,11 @@ was seen at most `eval.cold_max` times in training (each record's outcomes carry
 most-popular on the same users, and the best runs paired on those users."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
-from analysis.load import run_label, without_probes
-from analysis.outcomes import USER_KEYS, paired_diff, per_user, read_outcomes, user_interval
+from analysis.load import run_label, with_outcomes, without_probes
+from analysis.outcomes import USER_KEYS, paired_diff, paired_values, per_user, read_outcomes, user_interval
 
 
 def cold_outcomes(path, which: str, cold_max: int) -> dict[str, np.ndarray] | None:
@@ -26,8 +24,7 @@ def cold_table(df: pd.DataFrame, metric: str = "test/recall@10") -> tuple[pd.Dat
     those users, most-popular's there, and the cold users' count. Also returns each row's cold outcomes."""
     which, name = metric.split("/", 1)
     rows, cold = [], {}
-    has = df[[(Path(p) / "outcomes.npz").is_file() for p in df["path"]]] if len(df) and "path" in df else df
-    for par, g in without_probes(has).groupby("paradigm"):
+    for par, g in without_probes(with_outcomes(df)).groupby("paradigm"):
         if metric not in g or g[metric].isna().all():
             continue
         r = g.loc[g[metric].astype(float).idxmax()]
@@ -36,8 +33,7 @@ def cold_table(df: pd.DataFrame, metric: str = "test/recall@10") -> tuple[pd.Dat
         if o is None:
             continue
         v, p = per_user(o["rank"], name), per_user(o["popular_rank"], name)
-        lo, hi = user_interval(v) if len(v) else (np.nan, np.nan)
-        plo, phi = user_interval(p) if len(p) else (np.nan, np.nan)
+        (lo, hi), (plo, phi) = user_interval(v), user_interval(p)   # NaN on no cold users
         n_all = int(r.get(f"{which}/n_users", 0) or 0)
         rows.append({"paradigm": par, "run": run_label(r), "run_id": r["run_id"], "cold_max": cmax,
                      "cold users": len(v), "of users": n_all, metric: float(r[metric]),
@@ -76,10 +72,9 @@ def cold_section(df: pd.DataFrame, metric: str) -> list[str]:
         (ra, oa), (rb, ob) = cold[a], cold[b]
         if any(str(ra.get(k)) != str(rb.get(k)) for k in USER_KEYS):
             continue
-        _, ia, ib = np.intersect1d(oa["user"], ob["user"], return_indices=True)
-        if not len(ia):
+        va, vb = paired_values({which: oa}, {which: ob}, name, which)   # matched by user index
+        if not len(va):
             continue
-        va, vb = per_user(oa["rank"][ia], name), per_user(ob["rank"][ib], name)
         d, ci = paired_diff(va, vb)
         verdict = "not distinguishable" if ci[0] <= 0 <= ci[1] else "distinguishable"
         lines.append(f"- on cold targets, best {PARADIGMS[b].title} − best {PARADIGMS[a].title}: {d:+.4f} "

@@ -88,15 +88,14 @@ SCREEN_NFEV = 25    # ... ranked after this many trust-region evaluations from e
 
 
 def _screened(law: Law, starts: list[np.ndarray], xs: list[np.ndarray], y: np.ndarray, w: np.ndarray,
-              keep: int | None = None, short=None) -> list[np.ndarray]:
-    """The `keep` most promising of a large start grid. Each start's linear parameters (R0, A, B: the law is exactly
+              short=None) -> list[np.ndarray]:
+    """The SCREEN_KEEP most promising of a large start grid. Each start's linear parameters (R0, A, B: the law is exactly
     sum theta_j * d fn/d theta_j over them) are replaced by their best values for its nonlinear ones (one bounded
     linear least-squares solve); with `short`, a few trust-region steps follow from there; starts are ranked by the
     cost they reach. Why: the joint laws' grids have 144-288 starts and a full trust-region run costs ~90 ms, so the
     full grid was 3-43 s a fit and most of a CF test's time. bench/bench_fit.py --joint compares the screened optimum
     with the full grid's on synthetic studies of each law (2026-12-01, 10 LLM-as-RS studies: ranked at the start
     itself, 3 of 10 ended >0.1% worse, up to 7.4%; after 25 evaluations, keeping 4, 1 of 10, by 0.8%, 10x faster)."""
-    keep = keep or SCREEN_KEEP
     idx = [law.params.index(p) for p in law.linear]
     lo, hi = np.array(law.lower), np.array(law.upper)
     ranked = []
@@ -110,7 +109,7 @@ def _screened(law: Law, starts: list[np.ndarray], xs: list[np.ndarray], y: np.nd
             rs = short(x)
             x, cost = rs.x, 2 * rs.cost
         ranked.append((cost, len(ranked), x))
-    return [x for _, _, x in sorted(ranked, key=lambda t: t[:2])[:keep]]
+    return [x for _, _, x in sorted(ranked, key=lambda t: t[:2])[:SCREEN_KEEP]]
 
 
 def fit_arrays(law: Law | str, sizes: list, y, loss: str = "soft_l1", starts: list | None = None,

@@ -192,6 +192,13 @@ def load_results(path: str | Path, warn=None) -> pd.DataFrame:
     return df
 
 
+def with_outcomes(df: pd.DataFrame) -> pd.DataFrame:
+    """The runs whose record has per-user outcomes (outcomes.npz): what paired comparisons can use."""
+    if not len(df) or "path" not in df:
+        return df
+    return df[[(Path(p) / "outcomes.npz").is_file() for p in df["path"]]]
+
+
 def without_probes(df: pd.DataFrame) -> pd.DataFrame:
     """The runs that are models one could deploy: LLM-as-RS CF probes (ID-only, shuffled, most-popular rows)
     measure the data, not a model, and are left out of frontiers and "best run" comparisons."""

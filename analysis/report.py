@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.load import run_label, without_probes
+from analysis.load import run_label, with_outcomes, without_probes
 from analysis.plots import plot_runs, plot_scaling, plot_training
 from analysis.study import Curve, comparison_curves, study
 
@@ -179,7 +179,7 @@ def paired_section(df: pd.DataFrame, curves: list[Curve], metric: str) -> list[s
     which, name = metric.split("/", 1)
     if "popular/" in name:
         return []
-    has = df[[(Path(p) / "outcomes.npz").is_file() for p in df["path"]]] if len(df) else df
+    has = with_outcomes(df)
     if has.empty:
         return ["## Paired comparisons", "", "None: these records have no per-user outcomes.", ""]
     rows = {r["run_id"]: r for _, r in has.iterrows()}

@@ -65,7 +65,7 @@ def screening_ab(studies: int = 5, keeps=(None,), laws=("sidgr", "llmrs", "llmrs
     from analysis.outcomes import user_noise
 
     keeps = [k or f"{fitmod.SCREEN_KEEP}:{fitmod.SCREEN_NFEV}" for k in keeps]
-    default = fitmod.SCREEN_KEEP, fitmod.SCREEN_NFEV
+    default = fitmod.SCREEN_KEEP, fitmod.SCREEN_NFEV, fitmod.SCREEN_ABOVE
     for law in laws:
         design = JOINT_DESIGNS["llmrs" if law == "llmrs_no_cf" else law]
         rng = np.random.default_rng(0)
@@ -78,7 +78,7 @@ def screening_ab(studies: int = 5, keeps=(None,), laws=("sidgr", "llmrs", "llmrs
             fitmod.SCREEN_ABOVE = 10 ** 9                 # no screening: every start of the grid
             full = fitmod.fit_arrays(law, sizes, y, sigma=sigma)
             t_full += time.perf_counter() - t
-            fitmod.SCREEN_ABOVE = 32
+            fitmod.SCREEN_ABOVE = default[2]
             for k in keeps:
                 n_keep, _, nfev = str(k).partition(":")   # "8:20": keep 8 after 20 evaluations from every start
                 fitmod.SCREEN_NFEV = int(nfev or 0)
@@ -87,7 +87,7 @@ def screening_ab(studies: int = 5, keeps=(None,), laws=("sidgr", "llmrs", "llmrs
                 scr = fitmod.fit_arrays(law, sizes, y, sigma=sigma)
                 t_scr[k] += time.perf_counter() - t
                 ratios[k].append(cost(scr) / cost(full))
-        fitmod.SCREEN_KEEP, fitmod.SCREEN_NFEV = default
+        fitmod.SCREEN_KEEP, fitmod.SCREEN_NFEV, fitmod.SCREEN_ABOVE = default
         print(f"{law}: {studies} studies; full grid {t_full / studies:.2f} s a fit")
         for k in keeps:
             r = np.array(ratios[k])

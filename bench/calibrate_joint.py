@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from analysis.calibration import calibrate_joint, cf_rates
 from scaling.precision import cpu_name
+from scaling.record.files import write_json
 
 
 def main():
@@ -58,8 +59,7 @@ def main():
         r["seconds"] = time.perf_counter() - t
         out["parts"][what] = r
         if args.out:
-            Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-            Path(args.out).write_text(json.dumps(out, indent=1, default=float))
+            write_json(Path(args.out), out)   # atomic: a killed rerun leaves the figures measured before
 
 
 if __name__ == "__main__":

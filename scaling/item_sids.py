@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-
 from scaling.cache import ArtifactCache
 from scaling.config import RunConfig
 from scaling.data import item_text

@@ -121,11 +121,12 @@ def submit(grid_path: str, paths: Paths, executor: str = "inline", profile: str 
     states = {r["run_id"]: r["state"] for r in _status(grid, rec, paths)}
     todo = [c for c in grid.runs if states[run_dir_for(c, paths.runs_dir).name] in ("missing", "failed")]
     if only:
-        unknown = sorted(set(only) - set(states))
+        only = set(only)
+        unknown = sorted(only - set(states))
         if unknown:
             raise ConfigError(f"{grid.path}: --only {unknown[0]} is not a run of this grid; "
                               f"`gr-scaling sweep status {grid_path}` lists its run ids")
-        todo = [c for c in todo if run_dir_for(c, paths.runs_dir).name in set(only)]
+        todo = [c for c in todo if run_dir_for(c, paths.runs_dir).name in only]
     counts = {"runs": len(grid.runs), "done": sum(s == "done" for s in states.values()),
               "active": sum(s in ("running", "pending") for s in states.values()), "to_submit": len(todo)}
     ex = _executor(rec, paths, executor, profile, progress and executor == "inline", f"{grid.name}: runs")

@@ -18,10 +18,10 @@ from scaling.decode import Decoder
 from scaling.llmrs.batching import LLMBatcher
 from scaling.llmrs.beam import title_beam_search
 from scaling.llmrs.model import LoadedLLM, llm_decode_flops_per_user, llm_flops_per_example, load_llm
-from scaling.llmrs.probes import item_names, shuffle_histories
 from scaling.item_sids import item_sids
+from scaling.llmrs.probes import item_names, shuffle_histories
 from scaling.llmrs.prompts import Prompts, build_prompts
-from scaling.llmrs.sid_items import sid_name_ids, sid_text, sid_token_names
+from scaling.llmrs.sid_items import sid_name_ids, sid_token_names
 from scaling.llmrs.title_items import TitleItems
 from scaling.llmrs.trie import TitleTrie
 from scaling.skeleton import Bundle
@@ -58,7 +58,6 @@ def prepare(cfg: RunConfig, cache: ArtifactCache, ds: Dataset, split: Split, log
     name_ids = None
     if new_tokens:
         name_ids = sid_name_ids(its.sids.codes, its.sids.widths, llm.tokenizer.convert_tokens_to_ids(new_tokens))
-        names = [sid_text(c) for c in its.sids.codes]
     prompts = build_prompts(llm.tokenizer, names, lc, llm.context, name_ids)
     trie = TitleTrie([prompts.target(i) for i in range(ds.n_items)], max(llm.model.config.vocab_size, len(llm.tokenizer)))
     popularity = np.bincount(np.concatenate(split.train_sequences), minlength=ds.n_items)

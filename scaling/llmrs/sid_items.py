@@ -19,7 +19,3 @@ def sid_name_ids(codes: np.ndarray, widths: list[int], token_ids: list[int]) -> 
     ids = np.asarray(token_ids, dtype=np.int64)[np.asarray(codes, np.int64) + offset]
     return list(ids)
 
-
-def sid_text(codes_row: np.ndarray) -> str:
-    """An item's SID as the LLM reads it (logs and notebooks)."""
-    return "".join(f"<sid_{level}_{int(v)}>" for level, v in enumerate(codes_row))
