@@ -155,6 +155,8 @@ def fit_arrays(law: Law | str, sizes: list, y, loss: str = "soft_l1", starts: li
         if best is None:
             raise AnalysisError(f"law '{law.name}': no start converged")
         theta = best.x
+    if law.canonical is not None:
+        theta = law.canonical(theta)
     res = law(theta, *xs) - y
     n, k = len(y), len(law.params)
     sse = float((res ** 2).sum())

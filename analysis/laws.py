@@ -28,6 +28,9 @@ class Law:
     linear: tuple[str, ...] = ()            # parameters the law is linear in with no other term (fn = sum theta_j
     #                                       d fn/d theta_j over them): a start's best values of these are one exact
     #                                       linear solve, which is how fit_arrays screens a large start grid
+    canonical: Callable[[np.ndarray], np.ndarray] | None = field(default=None, repr=False)   # one labelling of a
+    #                                       law whose parameters can be exchanged without changing it (fit_arrays
+    #                                       applies it to every fit, and so to every bootstrap resample)
 
     def __call__(self, theta, *sizes) -> np.ndarray:
         return self.fn(theta, *sizes)
@@ -83,6 +86,17 @@ def _llmrs_jac(t, n_lora, n_llm):
                      a_ * alpha * px / x * n_llm, b * beta_exp * pz / z * n_llm], 1)
 
 
+def _llmrs_canonical(t):
+    """The LLM-as-RS law is unchanged when its two terms trade places ((A, a, g) <-> (B, b, beta)): without a
+    labelling a fit, or any bootstrap resample of it, may land on either, and each parameter's interval then mixes
+    the two terms (the paper's own Table 7 shows it: Toys' A and B are Beauty's the other way round). The semantic
+    term is the one in which a frozen LLM parameter is worth more, g >= beta, as in all three of Table 7's fits."""
+    t = np.array(t, float)
+    if t[6] > t[5]:
+        t[[1, 2, 5, 3, 4, 6]] = t[[3, 4, 6, 1, 2, 5]]
+    return t
+
+
 def _llmrs_no_cf(t, n_lora, n_llm):
     r0, a_, alpha, b, beta_exp, g = t
     return r0 - a_ * (n_lora + g * n_llm) ** (-alpha) - b * n_lora ** (-beta_exp)
@@ -125,11 +139,11 @@ LLMRS = Law(
     ("R0", "A", "a", "B", "b", "g", "beta"), ("N_LoRA", "N_LLM"),
     (0.0, 0.0, 1e-3, 0.0, 1e-3, 0.0, 0.0), (1.0, 10.0, 3.0, 10.0, 3.0, 10.0, 10.0),
     {"R0": (), "A": (0.01, 0.1), "a": EXP, "B": (0.01, 0.1), "b": EXP, "g": (0.01, 0.3), "beta": (0.0, 0.05)},
-    _llmrs, jac=_llmrs_jac, linear=("R0", "A", "B"),
+    _llmrs, jac=_llmrs_jac, linear=("R0", "A", "B"), canonical=_llmrs_canonical,
     doc="The paper's LLM-as-RS form (its Table 7), fitted jointly over LLM size x LoRA size. g: how much one frozen "
         "LLM parameter is worth relative to one trained LoRA parameter in the semantic term; beta: the same in the "
         "collaborative term — beta > 0 means a larger LLM also learns collaborative signal (the CF test: "
-        "analysis.joint.cf_test).")
+        "analysis.joint.cf_test). The two terms are told apart by g >= beta (the law is the same with them swapped).")
 LLMRS_NO_CF = Law(
     "llmrs_no_cf", "Recall@k = R0 - A / (N_LoRA + g*N_LLM)^a - B / N_LoRA^b",
     ("R0", "A", "a", "B", "b", "g"), ("N_LoRA", "N_LLM"),

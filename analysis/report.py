@@ -152,9 +152,12 @@ def write_report(results: str | Path, out: str | Path, metric: str = "test/recal
                   + ("" if len(runs) == len(df) else " Every run is in `runs.csv` beside this report."), "",
                   "![runs](figures/runs.png)", ""]
     cols = [c for c in ("group", "size", "seed", "metric")] if table else [c for c in ("paradigm", "model.preset", "encoder.name", "tokenizer.kind", "tokenizer.levels",
-                        "tokenizer.width", "llm.name", "llm.finetune", "llm.lora_r", "llm.probe", "seed",
-                        "n_rs_non_embedding", "n_llm", "n_qt", "n_trainable", metric) if c in df]
+                        "tokenizer.width", "sasrec.preset", "llm.name", "llm.finetune", "llm.lora_r", "llm.probe",
+                        "llm.item_repr", "seed", "n_rs_non_embedding", "n_id_non_embedding", "n_llm", "n_qt",
+                        "n_trainable", metric) if c in df]
     shown = listed(df, metric) if metric in df else df.head(LISTED)
+    if not table:
+        shown = unread_blank(shown)
     if not table and f"{metric}.lo" in shown:
         shown = shown.assign(**{"95% CI (users)": [f"[{lo:.4f}, {hi:.4f}]" if np.isfinite(lo) else "" for lo, hi in
                                                    zip(shown[f"{metric}.lo"].astype(float),
@@ -167,6 +170,23 @@ def write_report(results: str | Path, out: str | Path, metric: str = "test/recal
     (out / "report.md").write_text(md)
     (out / "report.html").write_text(_html(md))
     return out / "report.md"
+
+
+def unread_blank(df: pd.DataFrame) -> pd.DataFrame:
+    """The runs with every config cell of a section their paradigm does not read left empty: a SASRec row shows no
+    SID-GR preset or encoder (its config carries their defaults, unread and unhashed)."""
+    from scaling.paradigms import PARADIGMS
+
+    own = {"model", "encoder", "tokenizer", "llm", "sasrec"}   # the sections one paradigm reads and another not
+    cells = [c for c in df.columns if "." in c and "/" not in c and c.split(".", 1)[0] in own]
+    df = df.astype({c: object for c in cells})
+    for i, r in df.iterrows():
+        par = PARADIGMS.get(str(r.get("paradigm")))
+        if par is None:
+            continue
+        reads = set(par.sections) | set(par.more_sections({"llm": {"item_repr": r.get("llm.item_repr")}}))
+        df.loc[i, [c for c in cells if c.split(".", 1)[0] not in reads]] = ""
+    return df
 
 
 def paired_section(df: pd.DataFrame, curves: list[Curve], metric: str) -> list[str]:

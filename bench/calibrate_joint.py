@@ -1,11 +1,12 @@
 """The joint laws' interval calibration and the CF test's error rates on synthetic studies drawn from each law with
 a known truth and per-user binomial noise (analysis.calibration.JOINT_DESIGNS: the SID-GR law's 13-run recommender x
-encoder x tokenizer design, the LLM-as-RS law's 4 LLM x 4 LoRA sizes). Prints coverage and median width of every
+encoder x tokenizer design, the LLM-as-RS law's 4 LLM x 4 LoRA sizes and llmrs-visible's 4 LLM x 5 LoRA sizes
+with both of its terms visible). Prints coverage and median width of every
 parameter's 95% interval, and how often the CF test finds evidence at beta = 0 (false positives) and at the paper's
 beta (power); writes the figures as JSON (--out). Asserts nothing: tests/test_joint.py holds the acceptance checks on
 fewer studies; this is the >= 100-study figure.
 
-    python bench/calibrate_joint.py --what sidgr,llmrs,cf0,cf --studies 100 --out notebooks/results/calibration/joint.json
+    python bench/calibrate_joint.py --what sidgr,llmrs,llmrs-visible,cf0,cf --studies 100 --out notebooks/results/calibration/joint.json
 """
 from __future__ import annotations
 
@@ -17,13 +18,14 @@ from pathlib import Path
 from tqdm import tqdm
 
 from analysis.calibration import calibrate_joint, cf_rates
+from analysis.joint import PROFILED
 from scaling.precision import cpu_name
 from scaling.record.files import write_json
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--what", default="sidgr,llmrs,cf0,cf", help="sidgr, llmrs (coverage), cf0 (CF test at beta 0), "
+    ap.add_argument("--what", default="sidgr,llmrs,cf0,cf", help="sidgr, llmrs, llmrs-visible (coverage), cf0 (CF test at beta 0), "
                     "cf (CF test at the design's beta)")
     ap.add_argument("--studies", type=int, default=100)
     ap.add_argument("--cf-studies", type=int, default=None, help="studies for cf0/cf (default --studies)")
@@ -37,12 +39,13 @@ def main():
         out = json.loads(Path(args.out).read_text())   # parts already measured are kept; a rerun adds or replaces
     for what in args.what.split(","):
         t = time.perf_counter()
-        n = args.studies if what in ("sidgr", "llmrs") else (args.cf_studies or args.studies)
+        n = args.studies if what in ("sidgr", "llmrs", "llmrs-visible") else (args.cf_studies or args.studies)
         bar = tqdm(total=n, desc=what, unit="study")
-        if what in ("sidgr", "llmrs"):
+        if what in ("sidgr", "llmrs", "llmrs-visible"):
             r = calibrate_joint(what, n, args.users, args.boot, on_study=lambda i: bar.update())
             bar.close()
-            print(f"{what}: {n} studies, {args.users} users a run, {args.boot} resamples ({r['failed']} failed fits)")
+            how = "profile likelihood" if r["law"] in PROFILED else f"{args.boot} bootstrap resamples"
+            print(f"{what}: {n} studies, {args.users} users a run, {how} ({r['failed']} failed fits)")
             for p, c in r["coverage"].items():
                 print(f"  {p:5} truth {r['truth'][p]:<8.3g} 95% coverage {c:.2f}  median width "
                       f"{r['median_width'][p]:.3g}  said not identified in {r['unidentified'][p]:.0%}; where "

@@ -16,7 +16,7 @@ def joint(df, args) -> None:
         jf = joint_fit(df, args.law, args.metric, args.n_boot)
     except ValueError as e:
         raise GRError(f"{args.results}: --law {args.law}: {e}") from None
-    print(jf.fit.law.formula)
+    print(f"{jf.fit.law.formula}   (95% intervals: {jf.method})")
     print(jf.table().to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     print(jf.reading())
 
