@@ -43,6 +43,7 @@ class JointFit:
     run_ids: list[str]
     unidentified: list[str] = field(default_factory=list)
     intervals: dict[str, tuple[float, float]] | None = None   # profile-likelihood intervals (a PROFILED law)
+    sigma: np.ndarray | None = None   # each run's sampling error over its users (the fit's weights)
 
     @property
     def method(self) -> str:
@@ -115,9 +116,9 @@ def fit_values(law: str, sizes: list[np.ndarray], values: list[np.ndarray], n_bo
     r2 = 1.0 - float(((f.predict(*sizes) - y) ** 2).sum()) / max(float(((y - y.mean()) ** 2).sum()), 1e-300)
     if law in PROFILED:
         ci = profile_intervals(f, sizes, y, sigma)
-        return JointFit(law, f, None, r2, run_ids or [], _unidentified(f, ci), ci)
+        return JointFit(law, f, None, r2, run_ids or [], _unidentified(f, ci), ci, sigma)
     b = bootstrap(f, sizes, y, n=n_boot, seed=seed, method="hierarchical", draw_y=user_resampler(values), sigma=sigma)
-    return JointFit(law, f, b, r2, run_ids or [], _unidentified(f, b.ci()))
+    return JointFit(law, f, b, r2, run_ids or [], _unidentified(f, b.ci()), sigma=sigma)
 
 
 RATES = ("g1", "g2", "g", "beta")   # exchange rates: 0 is a finding (worth nothing), not a bound hit

@@ -1,5 +1,6 @@
 """The paper's joint laws fitted on a study's runs and its CF test (issue #25), on synthetic studies drawn from
 each law with a known truth and per-user binomial noise, as run records (per-user outcomes)."""
+import re
 from pathlib import Path
 
 import numpy as np
@@ -105,3 +106,45 @@ def test_llmrs_law_terms_are_labelled_and_its_profile_intervals_cover_the_truth(
     missed = {p: (ci[p], v) for p, v in truth.items() if not ci[p][0] - 1e-9 <= v <= ci[p][1] + 1e-9}
     assert not missed, missed
     assert all(ci[p][0] <= jf.fit.params[p] <= ci[p][1] for p in truth)   # each interval holds its estimate
+
+
+def test_suggest_names_the_runs_a_joint_law_lacks_with_their_settings(tmp_path, capsys):
+    """LLM-as-RS: the LoRA ladder on the two smaller LLMs only, r = 8 alone on the two larger ones. suggest_joint
+    lists exactly the six missing (LLM, rank) cells — each LoRA size the rank times that LLM's own per-rank size,
+    with the rank's and the LLM's settings — and one rung past each end of each axis; ranks them by the linearised
+    gain on what the fit leaves unidentified (best first); `gr-scaling suggest` prints the commands."""
+    from analysis.joint import joint_fit
+    from analysis.suggest_joint import candidates, suggest_joint
+
+    names, ranks = ["l0", "l1", "l2", "l3"], [2, 8, 32, 128]
+    per_rank = {n: 57600.0 * (m / LLM[0]) ** 0.5 for n, m in zip(names, LLM)}
+    cells = [(n, r) for n in names for r in ranks if n in ("l0", "l1") or r == 8]
+    from analysis.calibration import JOINT_DESIGNS
+
+    truth = np.array(JOINT_DESIGNS["llmrs-visible"]["truth"])
+    df, _ = _study(tmp_path, "llmrs", {"n_trainable": [r * per_rank[n] for n, r in cells],
+                                       "n_llm": [LLM[names.index(n)] for n, _ in cells]}, truth, "llmrs", 20000, 5)
+    df["llm.name"], df["llm.lora_r"] = [n for n, _ in cells], [r for _, r in cells]
+    df["llm.lora_alpha"] = 2 * df["llm.lora_r"]
+    cands = candidates(df, "llmrs")
+    combos = [c for c in cands if c[1]]
+    assert sorted((ov["llm.name"], int(ov["llm.lora_r"])) for _, ov, _, _ in combos) == \
+        sorted((n, r) for n in ("l2", "l3") for r in (2, 32, 128))
+    for sizes, ov, _, _ in combos:
+        assert sizes[0] == pytest.approx(float(ov["llm.lora_r"]) * per_rank[ov["llm.name"]])
+        assert sizes[1] == LLM[names.index(ov["llm.name"])]
+    assert len(cands) == len(combos) + 4          # larger and smaller on each of the two axes
+    jf = joint_fit(df, "llmrs")
+    ranked = suggest_joint(jf, df, float(np.median(jf.sigma)), top=len(cands))
+    assert jf.unidentified and len(ranked) == len(cands)
+    scores = [s.score for s in ranked]
+    assert scores == sorted(scores, reverse=True) and scores[0] > scores[-1]
+    assert set(ranked[0].gain) == set(jf.unidentified) and all(v >= 1 - 1e-9 for v in ranked[0].gain.values())
+    from types import SimpleNamespace
+
+    from scaling.app.suggest import joint_suggestions
+
+    joint_suggestions(df, SimpleNamespace(metric="test/recall@10", n_boot=20))
+    out = capsys.readouterr().out
+    assert "joint law llmrs: not identified: " in out and "sidgr: not fitted" in out
+    assert re.search(r"gr-scaling run --from \S+ llm.lora_r=\d+ llm.lora_alpha=\d+ llm.name=l[23]", out), out

@@ -82,6 +82,38 @@ def command(args) -> None:
                       "(retrains: eval.test_users is part of a run's id)")
     for n in notes:
         print("not fitted:", n)
+    joint_suggestions(df, args)
+
+
+def joint_suggestions(df, args) -> None:
+    """For each joint law: what it leaves unidentified and the runs, built from the study's own settings, that add
+    most information about it (analysis.suggest_joint)."""
+    from pathlib import Path
+
+    import numpy as np
+
+    from analysis.joint import joint_fit
+    from analysis.suggest_joint import suggest_joint
+
+    for law in ("sidgr", "llmrs"):
+        try:
+            jf = joint_fit(df, law, args.metric, min(args.n_boot, 100))
+        except Exception as e:   # noqa: BLE001 - a law these runs cannot determine is said
+            print(f"joint law {law}: not fitted ({str(e).splitlines()[0]})")
+            continue
+        if not jf.unidentified:
+            print(f"joint law {law}: every parameter identified ({jf.method})")
+            continue
+        g = df[df["run_id"].isin(jf.run_ids)]
+        print(f"joint law {law}: not identified: {', '.join(jf.unidentified)} ({jf.method}, {len(g)} runs); the runs "
+              "that add most information about them (the law linearised at its fit; sd now / sd with the run):")
+        paths = dict(zip(df["run_id"], df["path"]))
+        for rank, s in enumerate(suggest_joint(jf, g, float(np.median(jf.sigma))), 1):
+            gains = ", ".join(f"{p} x{v:.3g}" for p, v in s.gain.items())
+            print(f"  {rank}. {s.what}: {gains}")
+            if s.overrides:
+                print(f"     gr-scaling run --from {Path(paths[s.base])} "
+                      + " ".join(f"{k}={v}" for k, v in s.overrides.items()))
 
 
 def register(sub) -> None:
