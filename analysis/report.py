@@ -125,6 +125,9 @@ def write_report(results: str | Path, out: str | Path, metric: str = "test/recal
         from analysis.cold import cold_section
 
         parts += cold_section(df, metric)
+        from analysis.limits import limits_section
+
+        parts += limits_section(df, metric)
         parts += frontier_section(df, metric, out)
         parts += reference_section(df, metric)
         parts += training_section(results, df, out)

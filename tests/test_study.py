@@ -47,6 +47,17 @@ def test_every_finished_run_is_in_the_report_with_its_recorded_metric(report):
                                                                                                  "| llmrs")))
     assert shown == pytest.approx(sorted(r["metric"] for r in recs.values()), abs=5e-4)   # printed to 4 digits
     assert (out / "figures" / "runs.png").stat().st_size > 1000
+    users = int(np.median([len(r["test"]["rank"]) for r in recs.values()]))
+    limits = md.split("## What these runs can and cannot show", 1)[1].split("\n## ", 1)[0]
+    assert f"scored on {users:,} test users" in limits and "ran on a CPU" in limits
+
+
+def test_llm_families_are_told_apart_by_name_not_size():
+    from analysis.limits import family, resolvable
+
+    assert family("Qwen/Qwen3-0.6B") == family("Qwen/Qwen3-14B") == "Qwen3"
+    assert family("smollm2") != family("gemma3-270m")
+    assert resolvable(0.1, 4000) == pytest.approx(resolvable(0.1, 1000) / 2)   # 4x the users, half the difference
 
 
 def _hits(test: dict, key: str = "rank") -> dict[int, float]:
