@@ -46,6 +46,7 @@ def test_reduced_quickstart_fits_both_paradigms(study):
     assert "## Cost-quality frontier" in report and "| sidgr | any |" in report and "| llmrs | any |" in report
     assert "Serving cost, LLM-as-RS over SID-GR on cpu" in report and "Serving cost, LLM-as-RS" in first.stdout
     assert "where the time went:" in first.stdout
+    assert "## Beside the committed dense study" in report and "| SID-GR | " in report   # issue #26
     rows = [ln for ln in first.stdout.splitlines() if ln.startswith(("sidgr ", "llmrs "))]
     assert len(rows) == 8
     print(f"\nreduced quickstart: {seconds:.0f} s\n" + "\n".join(rows))

@@ -111,3 +111,22 @@ def test_cold_start_table_is_a_hand_count_on_the_best_runs_outcomes(report):
         cold = t["target_train_count"] <= recs[rid]["cold_max"]
         assert (n_cold, n_all) == (int(cold.sum()), len(t["rank"]))
         assert value == pytest.approx(float((t["rank"][cold] < 10).mean()), abs=6e-5)
+
+
+def test_a_fresh_study_is_set_beside_the_committed_one_with_each_best_run(tmp_path):
+    """The quickstart's section (scaling.app.quickstart.beside_committed_study): each paradigm's best run of both,
+    the committed study's as its records say, and no paired difference where the two select different users."""
+    from scaling.app.quickstart import beside_committed_study
+
+    report = tmp_path / "report.md"
+    report.write_text("# gr-scaling report\n")
+    fresh = REPO / "notebooks" / "results" / "quick"
+    beside_committed_study(str(fresh), report, STUDY)
+    md = report.read_text()
+    assert md.startswith("# gr-scaling report") and "## Beside the committed dense study" in md
+    recs = _records()
+    best = max((r for r in recs.values() if r["paradigm"] == "sidgr"), key=lambda r: r["metric"])
+    row = next(line for line in md.splitlines() if line.startswith("| SID-GR |"))
+    assert f"{best['metric']:.4f}" in row.split("|")[3]
+    assert "on different users (data.max_users 2000 vs 0" in md and "no paired difference" in md
+    assert "Beside the committed" in (tmp_path / "report.html").read_text()

@@ -71,6 +71,26 @@ def summary(runs_dir: str, metric: str = "test/recall@10") -> str:
     return "\n".join(lines)
 
 
+# the committed dense study (issue #26), in a checkout; an installed copy has none and its report goes without
+COMMITTED_STUDY = Path(__file__).resolve().parents[2] / "notebooks" / "results" / "dense-study"
+
+
+def beside_committed_study(runs_dir: str, report: Path, study: Path = COMMITTED_STUDY) -> None:
+    """The report's section setting the fresh runs beside the committed study (analysis.beside), appended to
+    report.md and report.html."""
+    from analysis import load_results
+    from analysis.beside import beside_section
+    from analysis.report import _html
+
+    if not study.is_dir():
+        return
+    lines = beside_section(load_results(runs_dir), study)
+    if lines:
+        md = report.read_text().rstrip("\n") + "\n\n" + "\n".join(lines)
+        report.write_text(md)
+        (report.parent / "report.html").write_text(_html(md))
+
+
 def quickstart(runs_dir: str, cache_dir: str | None, data_dir: str | None, reduced: bool = False,
                executor: str = "inline", profile: str | None = None, report_dir: str | None = None,
                n_boot: int | None = None, cpus: int = 1) -> Path:
@@ -88,6 +108,7 @@ def quickstart(runs_dir: str, cache_dir: str | None, data_dir: str | None, reduc
         # 1,000 resamples; 200 for the reduced (CI) grid, whose 32-user metrics are too coarse to merit more
         n_boot = n_boot or (200 if reduced else 1000)
         report = write_report(runs_dir, report_dir or Path(runs_dir) / "report", n_boot=n_boot)
+        beside_committed_study(runs_dir, report)
         bar.update(1)
     print("\n" + summary(runs_dir))
     for axis, f in read_json(report.parent / "fits.json").items():
