@@ -15,11 +15,34 @@ process, and a test can read it back with MLflow's own client.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from pathlib import Path
 
 TAG = "gr_scaling.run_id"
+
+
+@contextlib.contextmanager
+def _store_lock(uri: str):
+    """For MLflow's file store: one process at a time finds or creates the sweep's experiment. The file store checks a
+    name's uniqueness by listing its folder, not atomically, so two packed runs starting together (`--cpus 2`) could
+    each create an experiment of the grid's name and one run landed where the other's reader never looks (seen once
+    in tests/test_sweeps.py under load). A server or database store enforces the name itself: no lock there."""
+    if not uri.startswith("file:"):
+        yield
+        return
+    import fcntl
+    from urllib.parse import urlparse
+
+    root = Path(urlparse(uri).path)
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".gr-scaling.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 class MLflowCurves:
@@ -49,15 +72,16 @@ class MLflowCurves:
         from mlflow.exceptions import MlflowException
         from mlflow.tracking import MlflowClient
 
-        self.client = c = MlflowClient(tracking_uri=self.uri)
-        exp = c.get_experiment_by_name(self.group)
-        if exp is None:
-            try:
-                exp_id = c.create_experiment(self.group)
-            except MlflowException:   # another run of the sweep created it first
-                exp_id = c.get_experiment_by_name(self.group).experiment_id
-        else:
-            exp_id = exp.experiment_id
+        with _store_lock(self.uri):
+            self.client = c = MlflowClient(tracking_uri=self.uri)
+            exp = c.get_experiment_by_name(self.group)
+            if exp is None:
+                try:
+                    exp_id = c.create_experiment(self.group)
+                except MlflowException:   # another run of the sweep (through a server) created it first
+                    exp_id = c.get_experiment_by_name(self.group).experiment_id
+            else:
+                exp_id = exp.experiment_id
         found = c.search_runs([exp_id], filter_string=f"tags.`{TAG}` = '{self.run_id}'", max_results=1)
         if found:
             self.mlflow_run = found[0].info.run_id
