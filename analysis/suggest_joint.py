@@ -31,7 +31,7 @@ STEP = 4.0   # a rung past the study's range: this factor beyond its largest (sm
 @dataclass
 class JointSuggestion:
     sizes: tuple[float, ...]          # the candidate's size columns (the law's inputs)
-    overrides: dict[str, str]         # config keys over its base run ("" where no run of the study has that size)
+    overrides: dict[str, str]         # config keys over its base run (empty for a rung past the study's range)
     base: str                         # the run id it starts from (gr-scaling run --from)
     gain: dict[str, float]            # per unidentified parameter: sd now / sd with the run (> 1 narrows it)
     what: str                         # in words
@@ -67,6 +67,11 @@ def candidates(g: pd.DataFrame, law: str) -> list[tuple[tuple[float, ...], dict,
             lv.setdefault(_level(r, ks), float(r[c]))
         levels.append(lv)
     have = {tuple(_level(r, ks) for ks in keys) for _, r in g.iterrows()}
+    per_rank = {}   # LLM-as-RS: each LLM's LoRA parameters per rank, from its first run with a rank
+    if law == "llmrs":
+        for _, x in g.iterrows():
+            if pd.notna(x.get("llm.lora_r")):
+                per_rank.setdefault(_level(x, keys[1]), float(x[cols[0]]) / float(x["llm.lora_r"]))
     base = g.loc[g[cols[0]].astype(float).idxmax(), "run_id"]
     out = []
     for combo in itertools.product(*[list(lv) for lv in levels]):
@@ -75,11 +80,9 @@ def candidates(g: pd.DataFrame, law: str) -> list[tuple[tuple[float, ...], dict,
         sizes = [lv[c] for lv, c in zip(levels, combo)]
         if law == "llmrs":
             rank = float(dict(combo[0]).get("llm.lora_r", "nan"))
-            per = [float(x[cols[0]]) / float(x["llm.lora_r"]) for _, x in g.iterrows()
-                   if _level(x, keys[1]) == combo[1] and pd.notna(x.get("llm.lora_r"))]
-            if not per or not np.isfinite(rank):
+            if combo[1] not in per_rank or not np.isfinite(rank):
                 continue
-            sizes[0] = rank * per[0]
+            sizes[0] = rank * per_rank[combo[1]]
         ov = {k: v for part in combo for k, v in part}
         out.append((tuple(sizes), ov, base, "a combination the study lacks: " +
                     " ".join(f"{k}={v}" for k, v in ov.items())))
