@@ -74,6 +74,17 @@ def test_committed_records_keep_their_ids_under_the_auto_grids(forced):
         assert f"{d.name.split('-')[0]}-{config_hash(config.from_record(d))}" == d.name
 
 
+def test_committed_studies_name_their_records_on_either_kind_of_machine(forced):
+    """The committed studies' grids pin their precision (fp32, as their records ran), so a resubmission on a
+    bf16-native CPU resumes them instead of renaming every run (seen: all 27 of dense-study 'missing' there)."""
+    for grid, results in (("dense-study.yaml", "dense-study"), ("ml100k.yaml", "ml100k")):
+        records = {p.name for p in (RESULTS / results).iterdir() if p.name.startswith(("sidgr-", "llmrs-", "sasrec-"))}
+        assert len(records) >= 5
+        for bf16 in (True, False):
+            named = {f"{c.paradigm}-{config_hash(c)}" for c in load_grid(GRIDS / grid, bf16=bf16).runs}
+            assert records <= named, (grid, bf16, sorted(records - named))
+
+
 def test_resolution_rules():
     cfg = config.load(overrides=["paradigm=llmrs"], bf16=True)
     assert (cfg.train.autocast, cfg.llm.dtype) == ("bfloat16", "bfloat16")
