@@ -132,7 +132,13 @@ OLD_SIDGR = ["model.preset=grid", "model.loss=vocab", "data.augment=prefix", "ev
     (["paradigm=llmrs", "llm.name=gemma3-270m", "llm.dtype=bfloat16"], "a6d2b338a5a70695"),
 ])
 def test_existing_run_ids_are_unchanged(overrides, run_id):
-    """Ids computed by the code before the device path (commit e6852ec): existing run directories stay valid,
-    whatever train.device says."""
+    """Ids computed by the code before the device path (commit e6852ec), for a device without native bf16 (precision
+    `auto` is fp32 there; the records were made on one): existing run directories stay valid, whatever train.device
+    says and whatever CPU runs this test. For a bf16-native device `auto` is bf16, another experiment, whose id is that
+    of the same config with bf16 spelt out (resolved, never "auto", in the id)."""
     for device in ("auto", "cpu", "cuda"):
-        assert config.config_hash(config.load(overrides=[*overrides, f"train.device={device}"])) == run_id
+        o = [*overrides, f"train.device={device}"]
+        assert config.config_hash(config.load(overrides=o, bf16=False)) == run_id
+        native = config.load(overrides=o, bf16=True)
+        spelt = [*o, f"train.autocast={native.train.autocast}", f"llm.dtype={native.llm.dtype}"]
+        assert config.config_hash(native) == config.config_hash(config.load(overrides=spelt, bf16=False))

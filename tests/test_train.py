@@ -111,10 +111,12 @@ def test_autocast_config_choices():
         config.load(overrides=["train.autocast=fp16"])
     with pytest.raises(ConfigError, match=r"'train.autocast' is for backend single/ddp; with deepspeed set \"bf16\""):
         config.load(overrides=["train.autocast=bfloat16", "train.backend=deepspeed"])
-    # a new key is hashed only when set: run ids of existing runs (autocast none) do not change
-    d = config.load()
-    assert config.config_hash(d) == config.config_hash(config.load(overrides=["train.autocast=none"]))
-    assert config.config_hash(d) != config.config_hash(config.load(overrides=["train.autocast=bfloat16"]))
+    # a new key is hashed only when set: run ids of existing runs (autocast none) do not change. The loaded default
+    # `auto` is none where bf16 is emulated and bfloat16 where native, whichever CPU runs this test (bf16= says which)
+    for native, same, other in ((False, "none", "bfloat16"), (True, "bfloat16", "none")):
+        d = config.load(bf16=native)
+        assert config.config_hash(d) == config.config_hash(config.load(overrides=[f"train.autocast={same}"]))
+        assert config.config_hash(d) != config.config_hash(config.load(overrides=[f"train.autocast={other}"]))
 
 
 def test_compiled_training_matches_eager(tmp_path):
