@@ -130,3 +130,16 @@ def test_a_fresh_study_is_set_beside_the_committed_one_with_each_best_run(tmp_pa
     assert f"{best['metric']:.4f}" in row.split("|")[3]
     assert "on different users (data.max_users 2000 vs 0" in md and "no paired difference" in md
     assert "Beside the committed" in (tmp_path / "report.html").read_text()
+
+
+def test_a_record_older_than_a_key_stays_on_its_ladder():
+    """The MiniLM small record predates `llm.item_repr` (its config.json lacks the key, which it ran at the legacy
+    value "title"); the encoder ladder still has all four encoders, not the three newer records."""
+    from analysis import load_runs
+    from analysis.study import axis_runs
+
+    df = load_runs(STUDY)
+    old = df[df["run_id"] == "sidgr-696797bc68ec3264"]
+    assert old["llm.item_repr"].isna().all()            # the record as it is: the key is absent
+    enc = axis_runs(df, "encoder")
+    assert {"minilm", "mpnet", "smollm2", "gemma3-270m"} <= set(enc["encoder.name"])
