@@ -189,7 +189,7 @@ def unread_blank(df: pd.DataFrame) -> pd.DataFrame:
             continue
         reads = set(par.sections) | set(par.more_sections({"llm": {"item_repr": r.get("llm.item_repr")}}))
         df.loc[i, [c for c in cells if c.split(".", 1)[0] not in reads]] = ""
-    return df.copy()   # consolidated: the frame from load_runs is one block per column (pandas' PerformanceWarning)
+    return df.copy()   # consolidated: the astype above leaves one block per column (pandas' PerformanceWarning)
 
 
 def paired_section(df: pd.DataFrame, curves: list[Curve], metric: str) -> list[str]:
