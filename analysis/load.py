@@ -24,6 +24,19 @@ RECORD_FILES = (("config", ""), ("params", ""), ("metrics", ""), ("timing", "tim
 REQUIRED = ("config", "metrics")
 
 
+def as_ran(cfg: dict) -> dict:
+    """A record's config.json as the run ran it: a record written before a key existed lacks the key and ran its
+    legacy value (`scaling.config.HASHED_WHEN_SET`; its id says so), so it is read the way
+    `scaling.config.from_dict(record=True)` reloads it, and an older record groups with newer ones of the same run
+    kind. A config that no longer loads (a key since removed or renamed) is read as written."""
+    import scaling.config as config
+
+    try:
+        return config.from_dict(cfg, where="record", record=True).to_dict()
+    except Exception:   # whatever stops it loading (a hand-edited or damaged file), the row keeps what is written
+        return cfg
+
+
 def _read_record(d: Path, status: str) -> dict:
     """One run directory as a flat row; ValueError naming the file when a record file is unreadable."""
     row = {"run_id": d.name, "status": status, "path": str(d)}
@@ -39,7 +52,7 @@ def _read_record(d: Path, status: str) -> dict:
             raise ValueError(f"{f}: unreadable ({type(e).__name__}: {str(e).splitlines()[0][:80]})") from None
         if not isinstance(obj, dict):
             raise ValueError(f"{f}: expected a JSON object, got {type(obj).__name__}")
-        row.update(_flatten(obj, prefix))
+        row.update(_flatten(as_ran(obj) if name == "config" else obj, prefix))
     if (d / "outcomes.npz").is_file():
         row.update(user_intervals(d))
     return row

@@ -102,20 +102,16 @@ def axis_runs(df: pd.DataFrame, axis: str, select: str | None = None) -> pd.Data
     if sub.empty or x not in sub:
         return sub.iloc[0:0]
     tuned = [c for c in TUNED if c in sub]
-    # keys that never change what a run is (where it ran, how it was logged) do not split a ladder; nor does a key
-    # that older records lack: a record written before a HASHED_WHEN_SET key existed ran that key's legacy value (its
-    # id says so), so its empty cell reads as that value; any other missing key groups as a value of its own
-    from scaling.config import HASHED_WHEN_SET, NEVER_HASHED
+    # keys that never change what a run is (where it ran, how it was logged) do not split a ladder (a key an older
+    # record lacks reads as the legacy value it ran, filled in by load_runs); any other missing key groups as a
+    # value of its own
+    from scaling.config import NEVER_HASHED
 
     cfg_cols = [c for c in sub.columns if "." in c and not c.startswith(("timing.", "serving.", section))
                 and "/" not in c and c != "seed" and c not in tuned and c not in NEVER_HASHED]
     best, best_notes = sub.iloc[0:0], []
 
-    def cell(c: str) -> pd.Series:
-        col = sub[c].astype(object)
-        return (col.where(col.notna(), HASHED_WHEN_SET[c]) if c in HASHED_WHEN_SET else col).astype(str)
-
-    keys = [cell(c) for c in cfg_cols] if cfg_cols else [np.zeros(len(sub))]
+    keys = [sub[c].astype(object).astype(str) for c in cfg_cols] if cfg_cols else [np.zeros(len(sub))]
     for _, g in sub.groupby(keys, dropna=False):
         if g[x].nunique() < 3:
             continue

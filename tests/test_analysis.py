@@ -181,3 +181,24 @@ def test_a_ladder_with_a_learning_rate_per_size_is_one_curve_and_its_best_valida
     no_valid = _ladder(rows).drop(columns=["valid/recall@10"])
     with pytest.raises(AnalysisError, match="size 4e\\+06 has runs at several train.lr"):
         axis_runs(no_valid, "recommender", "valid/recall@10")
+
+
+def test_a_record_without_a_later_key_reads_as_the_legacy_value_it_ran(tmp_path):
+    """load_runs reads a record older than a HASHED_WHEN_SET key as the value it ran (the twin of
+    config.from_dict(record=True)), and a newer record as written."""
+    import json
+
+    import scaling.config as config
+    from analysis import load_runs
+
+    for name, augment in (("sidgr-old", None), ("sidgr-new", "all")):
+        d = tmp_path / name
+        d.mkdir()
+        cfg = config.load(overrides=["data.augment=all"], bf16=False).to_dict()
+        if augment is None:
+            del cfg["data"]["augment"]
+        (d / "config.json").write_text(json.dumps(cfg))
+        (d / "metrics.json").write_text(json.dumps({"test": {"recall@10": 0.1}}))
+        (d / "status").write_text("done\n")
+    df = load_runs(tmp_path).set_index("run_id")
+    assert df.loc["sidgr-old", "data.augment"] == "prefix" and df.loc["sidgr-new", "data.augment"] == "all"

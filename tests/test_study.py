@@ -134,12 +134,14 @@ def test_a_fresh_study_is_set_beside_the_committed_one_with_each_best_run(tmp_pa
 
 def test_a_record_older_than_a_key_stays_on_its_ladder():
     """The MiniLM small record predates `llm.item_repr` (its config.json lacks the key, which it ran at the legacy
-    value "title"); the encoder ladder still has all four encoders, not the three newer records."""
+    value "title"): load_runs reads it as it ran, and the encoder ladder has all four encoders, not the three newer
+    records."""
     from analysis import load_runs
     from analysis.study import axis_runs
 
+    old_dir = STUDY / "sidgr-696797bc68ec3264"
+    assert "item_repr" not in json.loads((old_dir / "config.json").read_text())["llm"]   # the record as written
     df = load_runs(STUDY)
-    old = df[df["run_id"] == "sidgr-696797bc68ec3264"]
-    assert old["llm.item_repr"].isna().all()            # the record as it is: the key is absent
+    assert (df.loc[df["run_id"] == old_dir.name, "llm.item_repr"] == "title").all()       # read as it ran
     enc = axis_runs(df, "encoder")
     assert {"minilm", "mpnet", "smollm2", "gemma3-270m"} <= set(enc["encoder.name"])
