@@ -31,6 +31,28 @@ for metric in ("test/recall@10", "test/ndcg@10"):
                        FIGURES / f"recommender_{metric.split('/')[1].replace('@', '')}")   # also saved as PNG + PDF
     curves.append((c, fig))"""),
     new_code_cell("""curves[0][1]   # a Figure shows inline"""),
+    new_markdown_cell("## The committed dense study\nThe study committed with the repo (`notebooks/results/dense-study`, "
+                      "issue #26: SID-GR, LLM-as-RS and the SASRec ID baseline on the same 1,000 test users of Beauty's "
+                      "dense core): each paradigm's best run with its interval over users, the paired best-vs-best "
+                      "differences, and quality against measured serving seconds per user. The full tables and fits: "
+                      "`gr-scaling report notebooks/results/dense-study`."),
+    new_code_cell("""from analysis.load import with_outcomes, without_probes
+from analysis.outcomes import compare_runs
+STUDY = Path(os.environ.get("GR_SCALING_STUDY", "results/dense-study"))
+study_df = without_probes(with_outcomes(analysis.load_runs(STUDY)))
+m = "test/recall@10"
+best = {p: g.loc[g[m].astype(float).idxmax()] for p, g in study_df.groupby("paradigm")}
+for p, r in best.items():
+    print(f"{p}: {len(study_df[study_df.paradigm == p])} runs; best {r['run_id']}: {m} {r[m]:.4f} "
+          f"[{r[m + '.lo']:.4f}, {r[m + '.hi']:.4f}] on {int(r['test/n_users']):,} users")
+for a, b in (("llmrs", "sidgr"), ("sasrec", "sidgr"), ("sasrec", "llmrs")):
+    if a in best and b in best:
+        print(f"best {b} vs best {a}:", compare_runs(best[a]["path"], best[b]["path"], "recall@10").describe())"""),
+    new_code_cell("""from analysis.frontier import frontiers, with_costs
+from analysis.plots import plot_frontier
+t = with_costs(study_df)
+cost = "serving.seconds_per_user"
+plot_frontier(t, cost, m, frontiers(t, cost, m), "measured decode seconds per user", FIGURES / "dense-study-serving")"""),
 ]
 
 FITS = [
