@@ -32,7 +32,9 @@ def as_ran(cfg: dict) -> dict:
     import scaling.config as config
 
     try:
-        return config.from_dict(cfg, where="record", record=True).to_dict()
+        if "auto" in (cfg.get("train", {}).get("autocast"), cfg.get("llm", {}).get("dtype")):
+            return cfg   # a run records its resolved precision; resolving it here would read this machine, not the run's
+        return config.from_dict(cfg, where="record", record=True, bf16=False).to_dict()
     except Exception:   # whatever stops it loading (a hand-edited or damaged file), the row keeps what is written
         return cfg
 
