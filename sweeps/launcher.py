@@ -120,8 +120,9 @@ def submit(grid_path: str, paths: Paths, executor: str = "inline", profile: str 
     grid, rec = open_grid(grid_path, paths, profile)
     states = {r["run_id"]: r["state"] for r in _status(grid, rec, paths)}
     todo = [c for c in grid.runs if states[run_dir_for(c, paths.runs_dir).name] in ("missing", "failed")]
-    if only:
-        only = set(only)
+    if only:   # a run id, or its hash alone (what a run's config hashes to; `gr-scaling run` prints it)
+        by_hash = {r.split("-", 1)[1]: r for r in states}
+        only = {by_hash.get(o, o) for o in only}
         unknown = sorted(only - set(states))
         if unknown:
             raise ConfigError(f"{grid.path}: --only {unknown[0]} is not a run of this grid; "

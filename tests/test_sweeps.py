@@ -62,6 +62,7 @@ def test_inline_sweep_submits_only_what_is_missing(tmp_path, shared_cache):
     assert sweeps.submit(str(p), paths, dry_run=True)["to_submit"] == 2
     ids = [r["run_id"] for r in sweeps.status(str(p), paths)]
     assert sweeps.submit(str(p), paths, dry_run=True, only=[ids[1]])["to_submit"] == 1   # --only RUN_ID: that run
+    assert sweeps.submit(str(p), paths, dry_run=True, only=[ids[1].split("-", 1)[1]])["to_submit"] == 1   # or its hash
     with pytest.raises(ConfigError, match=r"--only sidgr-nope is not a run of this grid; `gr-scaling sweep status"):
         sweeps.submit(str(p), paths, dry_run=True, only=["sidgr-nope"])
     assert sweeps.submit(str(p), paths)["to_submit"] == 2

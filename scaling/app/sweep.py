@@ -63,7 +63,7 @@ def register(sub) -> None:
                            help="inline: run this many at once, each its own process, the machine's threads split "
                                 "among them (default 1; see README's packing figure)")
             a.add_argument("--only", action="append", default=None, metavar="RUN_ID",
-                           help="submit just this run of the grid (repeatable; ids from `sweep status`), "
+                           help="submit just this run of the grid (repeatable; ids from `sweep status`, or their hash alone), "
                                 "if missing or failed")
         if name == "collect":
             a.add_argument("--out", default=None, help="table path without suffix (default RUNS/<grid>-results)")
