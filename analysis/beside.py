@@ -7,14 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.load import load_results, run_label, without_probes
+from analysis.load import best_runs, load_results, run_label
 from analysis.outcomes import USER_KEYS, compare_runs
-
-
-def _best(df: pd.DataFrame, metric: str) -> dict[str, pd.Series]:
-    g = without_probes(df)
-    return {par: rows.loc[rows[metric].astype(float).idxmax()] for par, rows in g.groupby("paradigm")
-            if metric in rows and rows[metric].notna().any()}
 
 
 def _cell(r: pd.Series | None, metric: str) -> str:
@@ -31,7 +25,7 @@ def beside_section(fresh: pd.DataFrame, study_dir: str | Path, metric: str = "te
     study = load_results(study_dir)
     if study.empty or metric not in study or fresh.empty or metric not in fresh:
         return []
-    a, b = _best(fresh, metric), _best(study, metric)
+    a, b = best_runs(fresh, metric), best_runs(study, metric)
     lines = [f"## Beside {title}", "",
              f"Each paradigm's best run here and in `{study_dir}` (`gr-scaling report {study_dir}`), `{metric}` with "
              "its 95% interval over its own evaluation users.", "",

@@ -222,6 +222,12 @@ def without_probes(df: pd.DataFrame) -> pd.DataFrame:
     return df[df["llm.probe"].isna() | (df["llm.probe"] == "none") | (df["paradigm"] != "llmrs")]
 
 
+def best_runs(df: pd.DataFrame, metric: str) -> dict[str, pd.Series]:
+    """Each paradigm's best deployable run (CF probes left out) by `metric`: {paradigm: its row}."""
+    return {par: rows.loc[rows[metric].astype(float).idxmax()] for par, rows in without_probes(df).groupby("paradigm")
+            if metric in rows and rows[metric].notna().any()}
+
+
 def run_label(row) -> str:
     """What distinguishes a run in a results table, by paradigm (a row of `load_runs`)."""
     from scaling.paradigms import label

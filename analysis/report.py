@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.load import run_label, with_outcomes, without_probes
+from analysis.load import best_runs, run_label, with_outcomes
 from analysis.plots import plot_runs, plot_scaling, plot_training
 from analysis.study import Curve, comparison_curves, study
 
@@ -226,10 +226,7 @@ def paired_section(df: pd.DataFrame, curves: list[Curve], metric: str) -> list[s
         lines += [pair(rows[a], rows[b], f"{float(rows[a][c.x]):.3g}", f"{float(rows[b][c.x]):.3g}")
                   for a, b in zip(order, order[1:])]
         lines.append("")
-    best = {}
-    for par, g in without_probes(has).groupby("paradigm"):
-        if len(g) and metric in g:
-            best[par] = g.loc[g[metric].astype(float).idxmax()]
+    best = best_runs(has, metric)
     for par, r in best.items():
         try:
             o = read_outcomes(r["path"])

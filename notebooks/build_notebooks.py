@@ -36,12 +36,12 @@ for metric in ("test/recall@10", "test/ndcg@10"):
                       "dense core): each paradigm's best run with its interval over users, the paired best-vs-best "
                       "differences, and quality against measured serving seconds per user. The full tables and fits: "
                       "`gr-scaling report notebooks/results/dense-study`."),
-    new_code_cell("""from analysis.load import with_outcomes, without_probes
+    new_code_cell("""from analysis.load import best_runs, with_outcomes, without_probes
 from analysis.outcomes import compare_runs
 STUDY = Path(os.environ.get("GR_SCALING_STUDY", "results/dense-study"))
 study_df = without_probes(with_outcomes(analysis.load_runs(STUDY)))
 m = "test/recall@10"
-best = {p: g.loc[g[m].astype(float).idxmax()] for p, g in study_df.groupby("paradigm")}
+best = best_runs(study_df, m)
 for p, r in best.items():
     print(f"{p}: {len(study_df[study_df.paradigm == p])} runs; best {r['run_id']}: {m} {r[m]:.4f} "
           f"[{r[m + '.lo']:.4f}, {r[m + '.hi']:.4f}] on {int(r['test/n_users']):,} users")
