@@ -74,6 +74,9 @@ def train_and_record(cfg: RunConfig, b: Bundle, run_dir: Path, dist: Dist | None
     timing["device"] = dist.device
     timing["world_size"] = dist.world_size
     timing["train_device_seconds"] = state.train_seconds * dist.world_size   # one device per rank
+    # train_s and wall_s time this process; a resumed run's earlier processes count only in the checkpointed
+    # clocks: training steps and validations of every process together
+    timing["train_eval_s"] = state.train_seconds + state.eval_seconds
 
     metrics: dict = {"curve": state.curve, "best_step": state.best_step, "steps": state.step,
                      "stopped_early": state.stopped_early, "resumed_from": state.resumed_from,
