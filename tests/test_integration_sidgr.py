@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 
 from conftest import SHARED_DATA
 from scaling import config
@@ -111,9 +112,12 @@ def test_killed_run_resumes_from_checkpoint(tmp_path, shared_cache):
     proc.wait()
     assert read_status(out) == "running"                    # a killed run never looks finished
     assert not (out / "metrics.json").exists()
+    before = torch.load(out / "ckpt" / "last.pt", weights_only=False)["state"]
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600)
     m = json.loads((out / "metrics.json").read_text())
     assert read_status(out) == "done" and m["steps"] == 400
+    # the record's train_eval_s counts the killed process's checkpointed steps and validations too
+    assert json.loads((out / "timing.json").read_text())["train_eval_s"] > before["train_seconds"] + before["eval_seconds"]
     assert len(m["resumed_from"]) == 1 and 40 <= m["resumed_from"][0] < 400
 
 
