@@ -58,7 +58,9 @@ def _sasrec_label(r: Mapping) -> str:
 def _llmrs_label(r: Mapping) -> str:
     sid = r.get("llm.item_repr") == "sid"
     items = f" SIDs {r['encoder.name']} {r['tokenizer.levels']}x{r['tokenizer.width']}" if sid else ""
-    return f"{r['llm.name']} {r['llm.finetune']} r={r['llm.lora_r']} probe={r['llm.probe']}{items}"
+    cap = r.get("train.max_steps")   # a capped run and its trained-out twin differ only here
+    steps = f" <={int(cap)} steps" if cap is not None and str(cap) not in ("", "nan") and int(cap) > 0 else ""
+    return f"{r['llm.name']} {r['llm.finetune']} r={r['llm.lora_r']} probe={r['llm.probe']}{items}{steps}"
 
 
 def _llmrs_reads(d: Mapping) -> tuple[str, ...]:

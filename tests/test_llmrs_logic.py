@@ -221,3 +221,13 @@ def test_title_beam_search_keeps_ranks_in_step(tmp_path):
     assert got[0]["calls"] == got[1]["calls"] == 4
     for r in range(2):
         assert got[r]["titles"].tolist() == alone[r].tolist()
+
+
+def test_a_step_capped_run_and_its_trained_out_twin_have_different_labels():
+    from scaling.paradigms import label
+
+    row = {"paradigm": "llmrs", "llm.name": "smollm2", "llm.finetune": "lora", "llm.lora_r": 128, "llm.probe": "none",
+           "llm.item_repr": "title"}
+    assert label({**row, "train.max_steps": 600}) == "smollm2 lora r=128 probe=none <=600 steps"
+    assert label({**row, "train.max_steps": 0}) == label(row) == "smollm2 lora r=128 probe=none"
+    assert label({**row, "train.max_steps": 600}) != label({**row, "train.max_steps": 3000})
