@@ -119,6 +119,9 @@ def write_report(results: str | Path, out: str | Path, metric: str = "test/recal
                   "", "![comparison](figures/comparison.png)", ""]
     if not table:
         parts += paired_section(df, curves, metric)
+        from analysis.capped import capped_section
+
+        parts += capped_section(df, metric)
         from analysis.joint import joint_section
 
         parts += joint_section(df, metric, min(n_boot, 300))
@@ -227,13 +230,18 @@ def paired_section(df: pd.DataFrame, curves: list[Curve], metric: str) -> list[s
                   for a, b in zip(order, order[1:])]
         lines.append("")
     best = best_runs(has, metric)
+    from analysis.capped import cap_state
+
+    def named(r) -> str:   # a best run that its step cap ended while still improving says so where it is compared
+        return run_label(r) + ("; still improving at its step cap" if cap_state(r) == "rising" else "")
+
     for par, r in best.items():
         try:
             o = read_outcomes(r["path"])
             va, vb = paired_values(o, o, name, which, popular_a=True)
             d, ci = paired_diff(va, vb)
             verdict = "not distinguishable" if ci[0] <= 0 <= ci[1] else "distinguishable"
-            lines.append(f"- best {par} run ({run_label(r)}) vs most-popular: {d:+.4f} [{ci[0]:+.4f}, {ci[1]:+.4f}] "
+            lines.append(f"- best {par} run ({named(r)}) vs most-popular: {d:+.4f} [{ci[0]:+.4f}, {ci[1]:+.4f}] "
                          f"on {len(va)} users: {verdict}")
         except Exception:   # noqa: BLE001
             pass
@@ -244,7 +252,7 @@ def paired_section(df: pd.DataFrame, curves: list[Curve], metric: str) -> list[s
             continue
         ta, tb = PARADIGMS[a].title, PARADIGMS[b].title
         same = all(str(best[a].get(k)) == str(best[b].get(k)) for k in USER_KEYS)
-        lines.append(pair(best[a], best[b], f"best {ta} ({run_label(best[a])})", f"best {tb} ({run_label(best[b])})")
+        lines.append(pair(best[a], best[b], f"best {ta} ({named(best[a])})", f"best {tb} ({named(best[b])})")
                      if same else f"- best {tb} vs best {ta}: not paired (their data settings select different users)")
     return lines + [""]
 

@@ -145,3 +145,36 @@ def test_a_record_older_than_a_key_stays_on_its_ladder():
     assert (df.loc[df["run_id"] == old_dir.name, "llm.item_repr"] == "title").all()       # read as it ran
     enc = axis_runs(df, "encoder")
     assert {"minilm", "mpnet", "smollm2", "gemma3-270m"} <= set(enc["encoder.name"])
+
+
+def test_runs_their_step_cap_ended_still_improving_are_listed_and_marked(report):
+    """By hand from each record: a cap reached with no early stop, the kept checkpoint the last validation."""
+    md, _ = report
+    rising = set()
+    for d in sorted(STUDY.iterdir()):
+        if not (d / "metrics.json").is_file() or (d / "status").read_text().strip() != "done":
+            continue
+        m, cfg = json.loads((d / "metrics.json").read_text()), json.loads((d / "config.json").read_text())
+        cap = cfg["train"]["max_steps"]
+        if cap and m["steps"] >= cap and not m["stopped_early"] and m["best_step"] == m["curve"][-1]["step"]:
+            rising.add(d.name)
+    section = md.split("## Step-capped runs", 1)[1].split("\n## ", 1)[0] if rising else ""
+    listed = {r.split("|")[1].split()[0] for r in section.splitlines() if r.startswith("| llmrs") or r.startswith("| sidgr")
+              or r.startswith("| sasrec")}
+    assert listed == rising
+    assert all("still improving" in r for r in section.splitlines() if r.startswith("| ") and r.split()[1] in rising)
+    best_llm = re.search(r"- best llmrs run \((.*?)\) vs most-popular", md)
+    if best_llm and rising:
+        top = max((json.loads((STUDY / i / "metrics.json").read_text())[METRIC], i) for i in _records()
+                  if i.startswith("llmrs"))[1]
+        assert ("still improving at its step cap" in best_llm.group(1)) == (top in rising)
+
+
+def test_cap_state_tells_a_run_past_its_best_from_one_still_rising():
+    from analysis.capped import cap_state
+
+    row = {"train.max_steps": 600, "steps": 600, "train.eval_every": 150, "stopped_early": False}
+    assert cap_state({**row, "best_step": 600}) == "rising"
+    assert cap_state({**row, "best_step": 450}) == "capped"
+    assert cap_state({**row, "best_step": 600, "stopped_early": True}) is None   # patience ran out at the cap
+    assert cap_state({**row, "train.max_steps": 0, "best_step": 600}) is None   # no cap: early stopping ended it
