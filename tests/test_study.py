@@ -3,6 +3,7 @@ report's numbers are the records' — every run's metric, the paired best-vs-bes
 each recomputed here by hand from the records' own files (metrics.json, outcomes.npz), not through analysis."""
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -178,3 +179,24 @@ def test_cap_state_tells_a_run_past_its_best_from_one_still_rising():
     assert cap_state({**row, "best_step": 450}) == "capped"
     assert cap_state({**row, "best_step": 600, "stopped_early": True}) is None   # patience ran out at the cap
     assert cap_state({**row, "train.max_steps": 0, "best_step": 600}) is None   # no cap: early stopping ended it
+
+
+def test_suggest_trains_out_each_run_still_rising_at_its_cap_as_a_valid_new_run():
+    from analysis.capped import capped_runs
+    from analysis.load import load_runs
+    from scaling import config
+    from scaling.app.suggest import capped_suggestions
+
+    df = load_runs(STUDY, warn=lambda *_: None)
+    rising = capped_runs(df)
+    rising = set(rising[rising["cap_state"] == "rising"]["run_id"])
+    lines = capped_suggestions(df)
+    assert bool(lines) == bool(rising)
+    cmds = [ln.split("gr-scaling run ", 1)[1].split() for ln in lines if "gr-scaling run --from" in ln]
+    assert len(cmds) == len(rising)
+    for c in cmds:   # --from RECORD train.max_steps=N: the record's config, 4x its cap, a new id
+        record, override = c[1], c[2:]
+        old = config.from_record(record, [])
+        new = config.from_record(record, override)
+        assert new.train.max_steps == 4 * old.train.max_steps and Path(record).name in rising
+        assert config.config_hash(new) != config.config_hash(old)

@@ -82,7 +82,29 @@ def command(args) -> None:
                       "(retrains: eval.test_users is part of a run's id)")
     for n in notes:
         print("not fitted:", n)
+    for line in capped_suggestions(df):
+        print(line)
     joint_suggestions(df, args)
+
+
+def capped_suggestions(df) -> list[str]:
+    """For each run its step cap ended while validation was still rising (analysis.capped): the same config trained
+    4x longer, early stopping free to end it (a new run id: train.max_steps is part of it)."""
+    from pathlib import Path
+
+    from analysis.capped import capped_runs
+    from analysis.load import run_label
+
+    runs = capped_runs(df)
+    runs = runs[runs["cap_state"] == "rising"]
+    if runs.empty:
+        return []
+    lines = ["still improving at their step cap (their numbers are lower bounds); trained out:"]
+    for _, r in runs.sort_values("run_id").iterrows():
+        cap = int(float(r["train.max_steps"]))
+        lines += [f"  {r['run_id']} ({run_label(r)}): best at its last validation, step {int(float(r['best_step']))}",
+                  f"     gr-scaling run --from {Path(r['path'])} train.max_steps={4 * cap}"]
+    return lines
 
 
 def joint_suggestions(df, args) -> None:
