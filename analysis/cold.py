@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.load import run_label, with_outcomes, without_probes
+from analysis.load import as_the_paradigms, run_label, with_outcomes
 from analysis.outcomes import USER_KEYS, paired_diff, paired_values, per_user, read_outcomes, user_interval
 
 
@@ -24,7 +24,7 @@ def cold_table(df: pd.DataFrame, metric: str = "test/recall@10") -> tuple[pd.Dat
     those users, most-popular's there, and the cold users' count. Also returns each row's cold outcomes."""
     which, name = metric.split("/", 1)
     rows, cold = [], {}
-    for par, g in without_probes(with_outcomes(df)).groupby("paradigm"):
+    for par, g in as_the_paradigms(with_outcomes(df)).groupby("paradigm"):
         if metric not in g or g[metric].isna().all():
             continue
         r = g.loc[g[metric].astype(float).idxmax()]

@@ -82,6 +82,8 @@ def _runs(df: pd.DataFrame, law: str, metric: str) -> tuple[pd.DataFrame, list[n
     g = df[df.get("paradigm", pd.Series("sidgr", index=df.index)) == paradigm]
     if "llm.probe" in g:
         g = g[g["llm.probe"].fillna("none") == "none"]
+    if "llm.item_repr" in g:   # the LLM-as-RS law is over titles (its Table 7): an LLM reading SIDs is another model
+        g = g[g["llm.item_repr"].fillna("title") == "title"]
     missing = [c for c in cols if c not in g]
     if missing:
         raise ValueError(f"no size column {', '.join(missing)}")

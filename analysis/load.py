@@ -222,9 +222,24 @@ def without_probes(df: pd.DataFrame) -> pd.DataFrame:
     return df[df["llm.probe"].isna() | (df["llm.probe"] == "none") | (df["paradigm"] != "llmrs")]
 
 
+def reads_sids(df: pd.DataFrame) -> pd.Series:
+    """Per run: an LLM-as-RS run whose items are SIDs (`llm.item_repr=sid`, the 2025 study's Table 5), not titles."""
+    if "llm.item_repr" not in df:
+        return pd.Series(False, index=df.index)
+    return (df["paradigm"] == "llmrs") & (df["llm.item_repr"] == "sid")
+
+
+def as_the_paradigms(df: pd.DataFrame) -> pd.DataFrame:
+    """The runs that stand for their paradigm in paradigm-vs-paradigm comparisons: deployable (no CF probes) and,
+    for LLM-as-RS, reading titles as the paradigm is defined; an LLM reading SIDs is the bridge between the two
+    paradigms, compared with its title twin instead (analysis.sid_llm)."""
+    df = without_probes(df)
+    return df[~reads_sids(df)]
+
+
 def best_runs(df: pd.DataFrame, metric: str) -> dict[str, pd.Series]:
-    """Each paradigm's best deployable run (CF probes left out) by `metric`: {paradigm: its row}."""
-    return {par: rows.loc[rows[metric].astype(float).idxmax()] for par, rows in without_probes(df).groupby("paradigm")
+    """Each paradigm's best run (of `as_the_paradigms`) by `metric`: {paradigm: its row}."""
+    return {par: rows.loc[rows[metric].astype(float).idxmax()] for par, rows in as_the_paradigms(df).groupby("paradigm")
             if metric in rows and rows[metric].notna().any()}
 
 

@@ -122,6 +122,9 @@ def write_report(results: str | Path, out: str | Path, metric: str = "test/recal
         from analysis.capped import capped_section
 
         parts += capped_section(df, metric)
+        from analysis.sid_llm import sid_llm_section
+
+        parts += sid_llm_section(df, metric)
         from analysis.joint import joint_section
 
         parts += joint_section(df, metric, min(n_boot, 300))

@@ -25,7 +25,8 @@ def _records() -> dict[str, dict]:
         with np.load(d / "outcomes.npz") as o:
             test = {k.split("/", 1)[1]: o[k] for k in o.files if k.startswith("test/")}
         out[d.name] = {"metric": m[METRIC], "paradigm": cfg["paradigm"], "test": test,
-                       "cold_max": cfg["eval"].get("cold_max", 5)}
+                       "cold_max": cfg["eval"].get("cold_max", 5),
+                       "sids": cfg["paradigm"] == "llmrs" and cfg.get("llm", {}).get("item_repr") == "sid"}
     return out
 
 
@@ -69,7 +70,9 @@ def test_best_vs_best_and_vs_popular_are_the_records_paired_differences(report):
     md, _ = report
     recs = _records()
     best = {}
-    for rid, r in recs.items():
+    for rid, r in recs.items():   # an LLM reading SIDs is not its paradigm's stand-in (analysis.sid_llm)
+        if r["sids"]:
+            continue
         if r["paradigm"] not in best or r["metric"] > recs[best[r["paradigm"]]]["metric"]:
             best[r["paradigm"]] = rid
     assert {"sidgr", "sasrec"} <= set(best)
@@ -200,3 +203,32 @@ def test_suggest_trains_out_each_run_still_rising_at_its_cap_as_a_valid_new_run(
         new = config.from_record(record, override)
         assert new.train.max_steps == 4 * old.train.max_steps and Path(record).name in rising
         assert config.config_hash(new) != config.config_hash(old)
+
+
+def test_an_llm_reading_sids_is_paired_with_its_title_twin_and_kept_out_of_the_paradigm_verdicts(report):
+    md, _ = report
+    recs, cfgs = _records(), {}
+    for rid in recs:
+        cfgs[rid] = json.loads((STUDY / rid / "config.json").read_text())
+    sid = [i for i, c in cfgs.items() if c["paradigm"] == "llmrs" and c["llm"].get("item_repr") == "sid"]
+    if not sid:
+        pytest.skip("no SIDs-in-the-LLM record yet")
+    section = md.split("## SIDs as the LLM's items", 1)[1].split("\n## ", 1)[0]
+    for rid in sid:
+        m = json.loads((STUDY / rid / "metrics.json").read_text())
+        assert m["test/invalid_rate"] == 0.0   # #25: only real SIDs decoded, on the dense core's 1,000 users
+        c = cfgs[rid]
+        twin = [i for i, t in cfgs.items() if t["paradigm"] == "llmrs" and t["llm"].get("item_repr", "title") == "title"
+                and {k: v for k, v in t["llm"].items() if k != "item_repr"} == {k: v for k, v in c["llm"].items()
+                                                                                if k != "item_repr"}
+                and t["train"] == c["train"] and t["data"] == c["data"] and t["eval"] == c["eval"]]
+        assert len(twin) == 1
+        hs, ht = _hits(recs[rid]["test"]), _hits(recs[twin[0]]["test"])
+        got = re.search(rf"vs its title twin \({twin[0]}, .*?difference ([+-][0-9.]+) \[.*?\] on (\d+) shared", section)
+        assert got and int(got.group(2)) == len(hs)
+        assert float(got.group(1)) == pytest.approx(np.mean([hs[u] - ht[u] for u in hs]), abs=6e-5)
+    best = re.search(r"- best llmrs run \((.*?)\) vs most-popular", md).group(1)
+    assert "SIDs" not in best   # LLM-as-RS's best in the paradigm verdicts reads titles
+    titles = [i for i in recs if i.startswith("llmrs") and i not in sid]
+    law = re.search(r"not fitted \((\d+) llmrs runs for", md)
+    assert law is None or int(law.group(1)) == len(titles)
