@@ -198,6 +198,26 @@ def unread_blank(df: pd.DataFrame) -> pd.DataFrame:
     return df.copy()   # consolidated: the astype above leaves one block per column (pandas' PerformanceWarning)
 
 
+def other_ladders(df: pd.DataFrame, c: Curve, rows: dict, pair) -> list[str]:
+    """The axis's other ladders (e.g. the second LLM's LoRA ranks when the curve fitted the first's): not fitted
+    (one curve an axis), but their neighbouring sizes paired all the same."""
+    from analysis.study import axis_ladders, ladder_keys
+
+    ladders = axis_ladders(df, c.axis)
+    fitted = [g for g in ladders if set(g["run_id"]) == set(c.runs)]
+    lines = []
+    for g in ladders:
+        ids = [i for i in g["run_id"] if i in rows]
+        if not fitted or g is fitted[0] or len(ids) < 2:
+            continue
+        order = sorted(ids, key=lambda i: float(rows[i][c.x]))
+        lines.append(f"{label(c)}, neighbouring sizes, another ladder ({ladder_keys(g, fitted[0])}; not fitted):")
+        lines += [pair(rows[a], rows[b], f"{float(rows[a][c.x]):.3g}", f"{float(rows[b][c.x]):.3g}")
+                  for a, b in zip(order, order[1:])]
+        lines.append("")
+    return lines
+
+
 def paired_section(df: pd.DataFrame, curves: list[Curve], metric: str) -> list[str]:
     """Paired differences on shared evaluation users: neighbouring sizes of each fitted curve, and the best run
     of each paradigm against each other and against most-popular."""
@@ -232,6 +252,7 @@ def paired_section(df: pd.DataFrame, curves: list[Curve], metric: str) -> list[s
         lines += [pair(rows[a], rows[b], f"{float(rows[a][c.x]):.3g}", f"{float(rows[b][c.x]):.3g}")
                   for a, b in zip(order, order[1:])]
         lines.append("")
+        lines += other_ladders(df, c, rows, pair)
     best = best_runs(has, metric)
     from analysis.capped import cap_state
 

@@ -96,11 +96,22 @@ def axis_runs(df: pd.DataFrame, axis: str, select: str | None = None) -> pd.Data
     """The largest set of finished runs of one paradigm in which only this axis (and the seed, and the per-size
     tuned hyperparameters of TUNED) varies; `attrs["choices"]` says which tuned values were kept where a size had
     several (by the best mean `select`, default: `selection_metric` of test/recall@10)."""
+    ladders = axis_ladders(df, axis, select)
+    if ladders:
+        return ladders[0]
+    sub = df.iloc[0:0].copy()
+    sub.attrs["choices"] = []
+    return sub
+
+
+def axis_ladders(df: pd.DataFrame, axis: str, select: str | None = None) -> list[pd.DataFrame]:
+    """Every set of finished runs of one paradigm with >= 3 sizes along this axis and everything else fixed (e.g.
+    one LoRA-rank ladder per LLM), largest first (ties in table order): the first is the one an axis fits."""
     select = select or selection_metric(df)
     paradigm, x, section = AXES[axis]
     sub = df[df.get("paradigm", pd.Series(dtype=str)) == paradigm]
     if sub.empty or x not in sub:
-        return sub.iloc[0:0]
+        return []
     tuned = [c for c in TUNED if c in sub]
     # keys that never change what a run is (where it ran, how it was logged) do not split a ladder (a key an older
     # record lacks reads as the legacy value it ran, filled in by load_runs); any other missing key groups as a
@@ -109,18 +120,26 @@ def axis_runs(df: pd.DataFrame, axis: str, select: str | None = None) -> pd.Data
 
     cfg_cols = [c for c in sub.columns if "." in c and not c.startswith(("timing.", "serving.", section))
                 and "/" not in c and c != "seed" and c not in tuned and c not in NEVER_HASHED]
-    best, best_notes = sub.iloc[0:0], []
-
+    ladders = []
     keys = [sub[c].astype(object).astype(str) for c in cfg_cols] if cfg_cols else [np.zeros(len(sub))]
     for _, g in sub.groupby(keys, dropna=False):
         if g[x].nunique() < 3:
             continue
         g, notes = pick_tuned(g, axis, x, tuned, select)
-        if len(g) > len(best):
-            best, best_notes = g, notes
-    best = best.copy()
-    best.attrs["choices"] = best_notes
-    return best
+        g = g.copy()
+        g.attrs["choices"] = notes
+        ladders.append(g)
+    return sorted(ladders, key=len, reverse=True)   # stable: equal sizes keep their order
+
+
+def ladder_keys(g: pd.DataFrame, ref: pd.DataFrame) -> str:
+    """What sets ladder g apart from ladder ref: the config keys (not its axis, seed or tuned ones) on which
+    they differ, as key=value of g."""
+    cols = [c for c in g.columns if "." in c and "/" not in c and c != "seed" and c not in TUNED
+            and not c.startswith(("timing.", "serving.")) and c in ref]
+    own = {c: g[c].astype(object).astype(str).iloc[0] for c in cols if g[c].astype(object).astype(str).nunique() == 1}
+    diff = [f"{c}={v}" for c, v in own.items() if set(ref[c].astype(object).astype(str)) != {v}]
+    return ", ".join(diff) or "the same settings"
 
 
 def fit_curve(df: pd.DataFrame, axis: str, metric: str = "test/recall@10", n_boot: int = 1000,

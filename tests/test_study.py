@@ -98,6 +98,31 @@ def test_best_vs_best_and_vs_popular_are_the_records_paired_differences(report):
     assert checked >= 3
 
 
+def test_each_llms_lora_ladder_has_its_neighbouring_ranks_paired(report):
+    """Both LLMs' LoRA-rank ladders, not only the one the lora axis fits, are paired rank by rank (by hand here)."""
+    md, _ = report
+    recs, ladders = _records(), {}
+    for rid in recs:
+        cfg = json.loads((STUDY / rid / "config.json").read_text())
+        llm = cfg.get("llm", {})
+        if cfg["paradigm"] != "llmrs" or recs[rid]["sids"] or llm.get("probe", "none") != "none":
+            continue
+        ladders.setdefault((llm["name"], cfg["train"]["max_steps"]), {})[llm["lora_r"]] = rid
+    ladders = {k: v for k, v in ladders.items() if len(v) >= 3}
+    assert len(ladders) >= 2, f"LoRA ladders of >= 3 ranks: {sorted(ladders)}"
+    lines = [ln for block in md.split("\n\n") if block.startswith("LLM-as-RS trainable (LoRA) params, neighbouring")
+             for ln in block.splitlines()[1:]]
+    shown = sorted(float(m.group(1)) for ln in lines for m in [re.search(r"difference ([+-][0-9.]+) ", ln)] if m)
+    want = []
+    for ranks in ladders.values():
+        r = sorted(ranks)
+        for a, b in zip(r, r[1:]):
+            ha, hb = _hits(recs[ranks[a]]["test"]), _hits(recs[ranks[b]]["test"])
+            want.append(np.mean([hb[u] - ha[u] for u in sorted(set(ha) & set(hb))]))
+    assert shown == pytest.approx(sorted(want), abs=6e-5)
+    assert "another ladder (llm.name=" in md
+
+
 def test_cold_start_table_is_a_hand_count_on_the_best_runs_outcomes(report):
     md, _ = report
     recs = _records()
