@@ -513,11 +513,13 @@ def train(model: torch.nn.Module, cfg: TrainConfig, *, make_batches: Callable[[i
             if not done:
                 state.epoch += 1
                 state.batch_in_epoch = 0
-    if window["steps"]:
-        log_train()   # the last partial window
-    if not state.curve or state.curve[-1]["step"] != state.step:
-        validate()   # always validate the final weights
-        checkpoint()
+        if window["steps"]:
+            log_train()   # the last partial window
+        if not state.curve or state.curve[-1]["step"] != state.step:
+            validate()   # always validate the final weights
+            checkpoint()
+        if signals.requested:   # held through the last step's validation: the step is saved, let the signal act
+            signals.pass_on()   # (not dropped with the hold, which would carry the job on into its final decodes)
     bar.close()
     if curves is not None:
         curves.close({f"best/{metric}": state.best_metric} if state.curve else None)

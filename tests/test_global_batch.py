@@ -203,6 +203,47 @@ def test_a_signal_mid_step_checkpoints_the_step_reached(one_forward, tmp_path):
     _same(one_forward, resumed)
 
 
+def test_a_signal_during_the_last_validation_is_not_dropped(one_forward, tmp_path):
+    """A signal that lands while the last step validates (no step boundary follows) still acts once that step is
+    saved, instead of being lost with the loop's hold; the resumed run has nothing left to train."""
+    import signal
+
+    class Requeued(Exception):
+        pass
+
+    def submitit_like(signum, frame):
+        raise Requeued
+
+    layout, x, mask, y = _data()
+    previous = signal.signal(signal.SIGUSR2, submitit_like)
+    try:
+        import scaling.train as T
+
+        torch.manual_seed(0)
+        model = build_model(ModelConfig(preset="tiny", dropout=0.0, loss="vocab"), layout)
+        evals = {"n": 0}
+
+        def evaluate(m):
+            evals["n"] += 1
+            if evals["n"] == 3:   # steps 4, 8, then the final step 10's validation
+                os.kill(os.getpid(), signal.SIGUSR2)
+            return {"score": 0.0}
+
+        def make_batches(epoch):
+            idx = np.random.default_rng(epoch).permutation(N)
+            return [idx[s:s + CFG.batch_size] for s in range(0, N, CFG.batch_size)]
+
+        with pytest.raises(Requeued):
+            T.train(model, CFG, make_batches=make_batches,
+                    batch_fn=lambda idx: {"input_ids": x[idx], "attention_mask": mask[idx], "labels": y[idx]},
+                    evaluate=evaluate, metric="score", ckpt_dir=tmp_path / "v", seed=0, dist=Dist(), progress=False)
+    finally:
+        signal.signal(signal.SIGUSR2, previous)
+    saved = torch.load(tmp_path / "v" / "last.pt", weights_only=False)["state"]
+    assert saved["step"] == CFG.max_steps and saved["curve"][-1]["step"] == CFG.max_steps
+    _same(one_forward, _fit(CFG, tmp_path / "v", Dist()))
+
+
 def test_sigterm_saves_the_step_then_ends_the_run(tmp_path):
     """SIGTERM (`scontrol requeue`, preemption) under a handler that returns (submitit ignores SIGTERM): saved at
     the step boundary, then `Preempted` ends the run — a BaseException, so a job's loop over runs stops too."""
