@@ -198,24 +198,13 @@ def unread_blank(df: pd.DataFrame) -> pd.DataFrame:
     return df.copy()   # consolidated: the astype above leaves one block per column (pandas' PerformanceWarning)
 
 
-def other_ladders(df: pd.DataFrame, c: Curve, rows: dict, pair) -> list[str]:
-    """The axis's other ladders (e.g. the second LLM's LoRA ranks when the curve fitted the first's): not fitted
-    (one curve an axis), but their neighbouring sizes paired all the same."""
-    from analysis.study import axis_ladders, ladder_keys
-
-    ladders = axis_ladders(df, c.axis)
-    fitted = [g for g in ladders if set(g["run_id"]) == set(c.runs)]
-    lines = []
-    for g in ladders:
-        ids = [i for i in g["run_id"] if i in rows]
-        if not fitted or g is fitted[0] or len(ids) < 2:
-            continue
-        order = sorted(ids, key=lambda i: float(rows[i][c.x]))
-        lines.append(f"{label(c)}, neighbouring sizes, another ladder ({ladder_keys(g, fitted[0])}; not fitted):")
-        lines += [pair(rows[a], rows[b], f"{float(rows[a][c.x]):.3g}", f"{float(rows[b][c.x]):.3g}")
-                  for a, b in zip(order, order[1:])]
-        lines.append("")
-    return lines
+def neighbours(head: str, ids: list, rows: dict, x: str, pair) -> list[str]:
+    """One ladder's neighbouring sizes paired (runs without outcomes left out), under its heading."""
+    order = sorted((i for i in ids if i in rows), key=lambda i: float(rows[i][x]))
+    if len(order) < 2:
+        return []
+    return [head, *(pair(rows[a], rows[b], f"{float(rows[a][x]):.3g}", f"{float(rows[b][x]):.3g}")
+                    for a, b in zip(order, order[1:])), ""]
 
 
 def paired_section(df: pd.DataFrame, curves: list[Curve], metric: str) -> list[str]:
@@ -244,15 +233,12 @@ def paired_section(df: pd.DataFrame, curves: list[Curve], metric: str) -> list[s
         return f"- {lb} vs {la}: {p.describe()}"
 
     for c in curves:
-        ids = [i for i in c.runs if i in rows]
-        if len(ids) < 2 or c.noise != "users+seeds":
+        if c.noise != "users+seeds":   # a curve fitted without per-user outcomes has none to pair
             continue
-        order = sorted(ids, key=lambda i: float(rows[i][c.x]))
-        lines.append(f"{label(c)}, neighbouring sizes:")
-        lines += [pair(rows[a], rows[b], f"{float(rows[a][c.x]):.3g}", f"{float(rows[b][c.x]):.3g}")
-                  for a, b in zip(order, order[1:])]
-        lines.append("")
-        lines += other_ladders(df, c, rows, pair)
+        lines += neighbours(f"{label(c)}, neighbouring sizes:", c.runs, rows, c.x, pair)
+        for keys, ids in c.others:   # the axis's other ladders (e.g. the second LLM's LoRA ranks): paired, not fitted
+            lines += neighbours(f"{label(c)}, neighbouring sizes, another ladder ({keys}; not fitted):", ids, rows,
+                                c.x, pair)
     best = best_runs(has, metric)
     from analysis.capped import cap_state
 

@@ -48,6 +48,7 @@ class Curve:
     hi: np.ndarray | None = None
     seed_sd: float | None = None                # pooled sd of the metric between seeds of one size
     choices: list = field(default_factory=list)  # per-size tuned values kept / set aside (see TUNED)
+    others: list = field(default_factory=list)   # the axis's other ladders, not fitted: (what sets each apart, run ids)
 
     def unidentified(self, level: float = 0.95) -> list[str]:
         """Parameters the runs do not determine (see analysis.saturation.unidentified)."""
@@ -137,23 +138,28 @@ def ladder_keys(g: pd.DataFrame, ref: pd.DataFrame) -> str:
     they differ, as key=value of g."""
     cols = [c for c in g.columns if "." in c and "/" not in c and c != "seed" and c not in TUNED
             and not c.startswith(("timing.", "serving.")) and c in ref]
-    own = {c: g[c].astype(object).astype(str).iloc[0] for c in cols if g[c].astype(object).astype(str).nunique() == 1}
-    diff = [f"{c}={v}" for c, v in own.items() if set(ref[c].astype(object).astype(str)) != {v}]
+    diff = []
+    for c in cols:
+        own = set(g[c].astype(object).astype(str))
+        if len(own) == 1 and set(ref[c].astype(object).astype(str)) != own:
+            diff.append(f"{c}={own.pop()}")
     return ", ".join(diff) or "the same settings"
 
 
 def fit_curve(df: pd.DataFrame, axis: str, metric: str = "test/recall@10", n_boot: int = 1000,
               frac: float = 0.01, seed: int = 0) -> Curve:
     paradigm, x, _ = AXES[axis]
-    runs = axis_runs(df, axis, selection_metric(df, metric))
-    if runs.empty:
+    ladders = axis_ladders(df, axis, selection_metric(df, metric))
+    if not ladders:
         raise AnalysisError(f"axis '{axis}': no set of {paradigm} runs with >= 3 distinct {x} values and "
                             "everything else fixed; add runs along this axis")
+    runs = ladders[0]
     if metric not in runs:
         raise AnalysisError(f"metric '{metric}' is not in the runs table; columns with '@' are: "
                             f"{', '.join(c for c in df.columns if '@' in c)}")
     c = curve_from(axis, paradigm, x, metric, runs, n_boot, frac, seed)
     c.choices = list(runs.attrs.get("choices", []))
+    c.others = [(ladder_keys(g, runs), g["run_id"].tolist()) for g in ladders[1:]]
     return c
 
 
