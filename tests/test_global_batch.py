@@ -35,11 +35,12 @@ def _data():
     return layout, x, mask, y
 
 
-def _fit(cfg: TrainConfig, ckpt: Path, dist: Dist, kill_at: int = 0) -> dict:
+def _fit(cfg: TrainConfig, ckpt: Path, dist: Dist, kill_at: int = 0, on_batch=None, on_eval=None) -> dict:
+    """on_batch(n) / on_eval(n): called as the n-th batch is built / the n-th validation runs (1-based)."""
     layout, x, mask, y = _data()
     torch.manual_seed(0)
     model = build_model(ModelConfig(preset="tiny", dropout=0.0, loss="vocab"), layout)
-    calls = {"n": 0}
+    calls = {"n": 0, "evals": 0}
 
     def make_batches(epoch):
         idx = np.random.default_rng(epoch).permutation(N)
@@ -49,9 +50,17 @@ def _fit(cfg: TrainConfig, ckpt: Path, dist: Dist, kill_at: int = 0) -> dict:
         calls["n"] += 1
         if kill_at and calls["n"] > kill_at:
             raise Killed
+        if on_batch:
+            on_batch(calls["n"])
         return {"input_ids": x[idx], "attention_mask": mask[idx], "labels": y[idx]}
 
-    state = train(model, cfg, make_batches=make_batches, batch_fn=batch_fn, evaluate=lambda m: {"score": 0.0},
+    def evaluate(m):
+        calls["evals"] += 1
+        if on_eval:
+            on_eval(calls["evals"])
+        return {"score": 0.0}
+
+    state = train(model, cfg, make_batches=make_batches, batch_fn=batch_fn, evaluate=evaluate,
                   metric="score", ckpt_dir=ckpt, seed=0, dist=dist, progress=False)
     return {"weights": {k: v.clone() for k, v in model.state_dict().items()}, "step": state.step,
             "examples": state.examples_seen, "loss": [p["loss"] for p in state.log],
@@ -161,40 +170,34 @@ def test_deepspeed_json_clipping_must_come_from_the_config(tmp_path):
                          Dist(), batch_plan(CFG, 1), 10)
 
 
+class Requeued(Exception):
+    pass
+
+
+def _submitit_like(signum, frame):   # submitit's USR2 handler: checkpoint, requeue, exit
+    raise Requeued
+
+
+def _usr2(n: int):
+    """A hook (for _fit's on_batch / on_eval) that sends this process SIGUSR2 at its n-th call."""
+    import signal
+
+    def hook(i: int) -> None:
+        if i == n:
+            os.kill(os.getpid(), signal.SIGUSR2)
+    return hook
+
+
 def test_a_signal_mid_step_checkpoints_the_step_reached(one_forward, tmp_path):
     """SIGUSR2 (submitit: checkpoint, requeue, exit) lands inside a step; the loop saves at the next step boundary,
     then hands the signal to the handler that was there, which exits; the resumed run ends like one never killed."""
     import signal
 
-    class Requeued(Exception):
-        pass
-
-    def submitit_like(signum, frame):
-        raise Requeued
-
-    layout, x, mask, y = _data()
-    previous = signal.signal(signal.SIGUSR2, submitit_like)
+    previous = signal.signal(signal.SIGUSR2, _submitit_like)
     try:
-        import scaling.train as T
-
-        torch.manual_seed(0)
-        model = build_model(ModelConfig(preset="tiny", dropout=0.0, loss="vocab"), layout)
-        calls = {"n": 0}
-
-        def batch_fn(idx):
-            calls["n"] += 1
-            if calls["n"] == 6:   # while step 6's batch is built (the last validation checkpoint: step 4)
-                os.kill(os.getpid(), signal.SIGUSR2)
-            return {"input_ids": x[idx], "attention_mask": mask[idx], "labels": y[idx]}
-
-        def make_batches(epoch):
-            idx = np.random.default_rng(epoch).permutation(N)
-            return [idx[s:s + CFG.batch_size] for s in range(0, N, CFG.batch_size)]
-
-        with pytest.raises(Requeued):
-            T.train(model, CFG, make_batches=make_batches, batch_fn=batch_fn, evaluate=lambda m: {"score": 0.0},
-                    metric="score", ckpt_dir=tmp_path / "p", seed=0, dist=Dist(), progress=False)
-        assert signal.getsignal(signal.SIGUSR2) is submitit_like   # the loop's hold is gone with it
+        with pytest.raises(Requeued):   # while step 6's batch is built (the last validation checkpoint: step 4)
+            _fit(CFG, tmp_path / "p", Dist(), on_batch=_usr2(6))
+        assert signal.getsignal(signal.SIGUSR2) is _submitit_like   # the loop's hold is gone with it
     finally:
         signal.signal(signal.SIGUSR2, previous)
     saved = torch.load(tmp_path / "p" / "last.pt", weights_only=False)["state"]
@@ -208,35 +211,10 @@ def test_a_signal_during_the_last_validation_is_not_dropped(one_forward, tmp_pat
     saved, instead of being lost with the loop's hold; the resumed run has nothing left to train."""
     import signal
 
-    class Requeued(Exception):
-        pass
-
-    def submitit_like(signum, frame):
-        raise Requeued
-
-    layout, x, mask, y = _data()
-    previous = signal.signal(signal.SIGUSR2, submitit_like)
+    previous = signal.signal(signal.SIGUSR2, _submitit_like)
     try:
-        import scaling.train as T
-
-        torch.manual_seed(0)
-        model = build_model(ModelConfig(preset="tiny", dropout=0.0, loss="vocab"), layout)
-        evals = {"n": 0}
-
-        def evaluate(m):
-            evals["n"] += 1
-            if evals["n"] == 3:   # steps 4, 8, then the final step 10's validation
-                os.kill(os.getpid(), signal.SIGUSR2)
-            return {"score": 0.0}
-
-        def make_batches(epoch):
-            idx = np.random.default_rng(epoch).permutation(N)
-            return [idx[s:s + CFG.batch_size] for s in range(0, N, CFG.batch_size)]
-
-        with pytest.raises(Requeued):
-            T.train(model, CFG, make_batches=make_batches,
-                    batch_fn=lambda idx: {"input_ids": x[idx], "attention_mask": mask[idx], "labels": y[idx]},
-                    evaluate=evaluate, metric="score", ckpt_dir=tmp_path / "v", seed=0, dist=Dist(), progress=False)
+        with pytest.raises(Requeued):   # validations at steps 4, 8, then the final step 10's
+            _fit(CFG, tmp_path / "v", Dist(), on_eval=_usr2(3))
     finally:
         signal.signal(signal.SIGUSR2, previous)
     saved = torch.load(tmp_path / "v" / "last.pt", weights_only=False)["state"]
