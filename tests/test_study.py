@@ -257,3 +257,30 @@ def test_an_llm_reading_sids_is_paired_with_its_title_twin_and_kept_out_of_the_p
     titles = [i for i in recs if i.startswith("llmrs") and i not in sid]
     law = re.search(r"not fitted \((\d+) llmrs runs for", md)
     assert law is None or int(law.group(1)) == len(titles)
+
+
+def test_suggest_takes_each_axis_largest_run_one_rung_up_its_own_axis():
+    """`gr-scaling suggest`'s 'one run at a larger size' for every fitted axis of the study: the override sets a key
+    of that axis (the paradigm's Axis.defines), loads as a config from the largest record, and gives a new run; for
+    the SID-GR and SASRec recommenders the size it announces is the next preset's exact count, above the largest.
+    (SASRec's was an 'llm.name=<a larger LLM>' that no SASRec run reads.)"""
+    from analysis.load import load_runs
+    from scaling import config, paradigms
+    from scaling.app.suggest import _next_rung
+
+    df = load_runs(STUDY, warn=lambda *_: None)
+    for axis, (paradigm, ax) in paradigms.axes().items():
+        rows = df[(df["paradigm"] == paradigm) & df[ax.column].notna()]
+        if axis == "llm" or rows.empty:   # no same-family LLM ladder here: a placeholder to fill in
+            continue
+        largest = rows.loc[rows[ax.column].astype(float).idxmax()]
+        cfg = json.loads((Path(largest["path"]) / "config.json").read_text())
+        override, size = _next_rung(axis, cfg)
+        keys = re.findall(r"(?:^|\s)([\w.]+)=", override)
+        assert keys and all(k.startswith(ax.defines) for k in keys), (axis, override)
+        if "<" in override:
+            continue
+        new = config.from_record(largest["path"], override.split())
+        assert config.config_hash(new) != config.config_hash(config.from_record(largest["path"], []))
+        if axis in ("recommender", "id_recommender"):
+            assert size is not None and size > float(largest[ax.column]), (axis, size)

@@ -35,7 +35,27 @@ def _next_rung(axis: str, cfg: dict) -> tuple[str, float | None]:
         name = cfg.get("encoder", {}).get("name")
         nxt = ladder[ladder.index(name) + 1] if name in ladder[:-1] else "<a larger encoder (Hugging Face id)>"
         return f"encoder.name={nxt}", None
-    return "llm.name=<a larger LLM of the same family (Hugging Face id)>", None
+    if axis == "id_recommender":
+        return _next_sasrec(cfg)
+    if axis == "llm":
+        return "llm.name=<a larger LLM of the same family (Hugging Face id)>", None
+    return f"<the next size along axis {axis!r}>", None
+
+
+def _next_sasrec(cfg: dict) -> tuple[str, float | None]:
+    """The next of the paper's SASRec sizes (scaling.idrec.model.PRESETS, Table 3) and its exact non-embedding count."""
+    import torch
+
+    from scaling.idrec.model import PRESETS, SASRec, sasrec_params
+
+    names = list(PRESETS)
+    name = cfg.get("sasrec", {}).get("preset")
+    i = names.index(name) if name in names else len(names) - 1
+    if i + 1 >= len(names):
+        return "sasrec.preset=<a preset larger than the largest in scaling/idrec/model.py>", None
+    with torch.device("meta"):   # the embeddings do not enter the count: any item count and length will do
+        m = SASRec(2, 2, PRESETS[names[i + 1]], 0.0)
+    return f"sasrec.preset={names[i + 1]}", float(sasrec_params(m)["n_id_non_embedding"])
 
 
 def command(args) -> None:
