@@ -65,7 +65,12 @@ class JointFit:
             if name in self.unidentified:
                 return f"{name} (what one {what} parameter is worth in {unit} parameters) is not identified by these runs"
             lo, hi = ci[name]
-            size = "almost nothing" if hi < 0.01 else f"{p[name]:.3g} of them"
+            if hi < 0.01:
+                size = "almost nothing"
+            elif lo < 1e-3 * hi:   # the interval reaches 0 but not "almost nothing": the point estimate says little
+                size = f"anything from nothing to {hi:.3g} of them (these runs cannot tell it from 0)"
+            else:
+                size = f"{p[name]:.3g} of them"
             return f"one {what} parameter buys {size} ({name} = {p[name]:.3g} [{lo:.3g}, {hi:.3g}])"
 
         if self.law == "sidgr":

@@ -148,3 +148,23 @@ def test_suggest_names_the_runs_a_joint_law_lacks_with_their_settings(tmp_path, 
     out = capsys.readouterr().out
     assert "joint law llmrs: not identified: " in out and "sidgr: not fitted" in out
     assert re.search(r"gr-scaling run --from \S+ llm.lora_r=\d+ llm.lora_alpha=\d+ llm.name=l[23]", out), out
+
+
+def test_an_exchange_rate_whose_interval_reaches_zero_is_read_as_undetermined_not_as_its_point():
+    """The dense study's SID-GR law gave g1 = 7.24e-15 [2.03e-34, 36.5]: read as 'buys 7.24e-15 of them' it claimed
+    a precision the interval does not have. Such a rate reads as anything from nothing to its upper end; a narrow one
+    near 0 still reads 'almost nothing', and one clear of 0 its value."""
+    from types import SimpleNamespace
+
+    from analysis.joint import JointFit
+
+    def read(g1, lo, hi):
+        jf = JointFit("sidgr", SimpleNamespace(params={"g1": g1, "g2": 0.5}), None, 0.9, ["a"] * 9,
+                      intervals={"g1": (lo, hi), "g2": (0.2, 0.9)})
+        return jf.reading()
+
+    wide = read(7.24e-15, 2.03e-34, 36.5)
+    assert "anything from nothing to 36.5 of them" in wide and "buys 7.24e-15 of them" not in wide
+    assert "buys almost nothing" in read(1e-6, 0.0, 0.004)
+    assert "buys 0.3 of them" in read(0.3, 0.1, 0.6)
+    assert "buys 0.5 of them" in wide   # g2 clear of 0
