@@ -177,11 +177,20 @@ def _loo_error(law: str, sizes: list[np.ndarray], y: np.ndarray, sigma: np.ndarr
     return float(np.median(errs)) if errs else np.nan   # the median fold: one wild extrapolation does not decide
 
 
+CF_MIN_RUNS = len(LAWS["llmrs"].params) + 2   # leave one out and still fit the law with a run to spare
+
+
+def cf_runs(df: pd.DataFrame, metric: str = "test/recall@10") -> int:
+    """How many of a study's runs the CF test reads (LLM-as-RS over titles, no probes, sizes known)."""
+    return len(_runs(df, "llmrs", metric)[0])
+
+
 def cf_test(df: pd.DataFrame, metric: str = "test/recall@10", n_boot: int = 100, seed: int = 0) -> CFTest:
     """The CF test on a study's LLM-as-RS runs; the interval redraws every run's evaluation users."""
     g, values = _runs(df, "llmrs", metric)
-    if len(g) < len(LAWS["llmrs"].params) + 2:
-        raise ValueError(f"{len(g)} LLM-as-RS runs; leaving one out of a 7-parameter law needs at least 9")
+    if len(g) < CF_MIN_RUNS:
+        raise ValueError(f"{len(g)} LLM-as-RS runs; leaving one out of a {len(LAWS['llmrs'].params)}-parameter law "
+                         f"needs at least {CF_MIN_RUNS}")
     return cf_values([g[c].astype(float).to_numpy() for c in JOINT["llmrs"][1]], values, n_boot, seed)
 
 

@@ -168,3 +168,24 @@ def test_an_exchange_rate_whose_interval_reaches_zero_is_read_as_undetermined_no
     assert "buys almost nothing" in read(1e-6, 0.0, 0.004)
     assert "buys 0.3 of them" in read(0.3, 0.1, 0.6)
     assert "buys 0.5 of them" in wide   # g2 clear of 0
+
+
+def test_suggest_says_how_many_runs_the_cf_test_lacks(tmp_path, capsys):
+    """2 LLMs x 4 LoRA ranks (the dense study's design): the law fits on 8 runs but the CF test, which refits it
+    without each run, needs 9; `gr-scaling suggest` says so with the count, and says nothing of it once there are 9."""
+    from types import SimpleNamespace
+
+    from analysis.calibration import JOINT_DESIGNS
+    from analysis.joint import CF_MIN_RUNS, cf_runs
+    from scaling.app.suggest import joint_suggestions
+
+    truth = np.array(JOINT_DESIGNS["llmrs-visible"]["truth"])
+    lora = [r * 57600.0 for r in (2, 8, 32, 128)]
+    df, _ = _study(tmp_path, "llmrs", {"n_trainable": lora * 2, "n_llm": [LLM[0]] * 4 + [LLM[1]] * 4}, truth,
+                   "llmrs", 5000, 3)
+    assert cf_runs(df) == 8 < CF_MIN_RUNS
+    joint_suggestions(df, SimpleNamespace(metric="test/recall@10", n_boot=10))
+    assert "the CF test (Table 8): not run: 8 LLM-as-RS title runs, it needs 9" in capsys.readouterr().out
+    more, _ = _study(tmp_path / "more", "llmrs", {"n_trainable": [lora[1]], "n_llm": [LLM[2]]}, truth, "llmrs", 5000, 4)
+    joint_suggestions(pd.concat([df, more]), SimpleNamespace(metric="test/recall@10", n_boot=10))
+    assert "CF test" not in capsys.readouterr().out

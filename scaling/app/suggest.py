@@ -134,9 +134,14 @@ def joint_suggestions(df, args) -> None:
 
     import numpy as np
 
-    from analysis.joint import joint_fit
+    from analysis.joint import CF_MIN_RUNS, cf_runs, joint_fit
+    from analysis.laws import LAWS
     from analysis.suggest_joint import suggest_joint
 
+    try:
+        have = cf_runs(df, args.metric)
+    except ValueError:   # no LLM-as-RS runs with sizes: nothing to say of the CF test
+        have = None
     for law in ("sidgr", "llmrs"):
         try:
             jf = joint_fit(df, law, args.metric, min(args.n_boot, 100))
@@ -156,6 +161,10 @@ def joint_suggestions(df, args) -> None:
             if s.overrides:
                 print(f"     gr-scaling run --from {Path(paths[s.base])} "
                       + " ".join(f"{k}={v}" for k, v in s.overrides.items()))
+    if have is not None and have < CF_MIN_RUNS:
+        print(f"the CF test (Table 8): not run: {have} LLM-as-RS title runs, it needs {CF_MIN_RUNS} (the law refitted "
+              f"without each run in turn); {CF_MIN_RUNS - have} more at (LoRA, LLM) sizes the study lacks"
+              + (", e.g. the llmrs runs above" if have > len(LAWS["llmrs"].params) else ""))
 
 
 def register(sub) -> None:
