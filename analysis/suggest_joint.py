@@ -35,6 +35,7 @@ class JointSuggestion:
     base: str                         # the run id it starts from (gr-scaling run --from)
     gain: dict[str, float]            # per unidentified parameter: sd now / sd with the run (> 1 narrows it)
     what: str                         # in words
+    rung: tuple[str, str] | None = None   # (size column, larger | smaller) for a rung past the study's range
 
     @property
     def score(self) -> float:
@@ -53,9 +54,10 @@ def _level(r, keys) -> tuple:
     return tuple((k, text(r[k])) for k in keys if k in r and pd.notna(r[k]))
 
 
-def candidates(g: pd.DataFrame, law: str) -> list[tuple[tuple[float, ...], dict, str, str]]:
-    """(sizes, overrides, base run id, words) for every combination of the study's axis settings it lacks, and one
-    rung past each end of each axis (its sizes only: no run of the study sets them). A combination's size on each
+def candidates(g: pd.DataFrame, law: str) -> list[tuple[tuple[float, ...], dict, str, str, str | None]]:
+    """(sizes, overrides, base run id, words, the axis a rung moves along or None) for every combination of the study's axis settings it lacks, and one
+    rung past each end of each axis from the run at that end (its overrides where config values can say it:
+    `_rung_overrides`). A combination's size on each
     axis is that of the run with the setting (a SID-GR tokenizer's size is its own run's, though a codebook's width
     follows the encoder's); LoRA parameters grow with the LLM, so an LLM-as-RS combination's is its rank times that
     LLM's parameters per rank."""
@@ -85,16 +87,44 @@ def candidates(g: pd.DataFrame, law: str) -> list[tuple[tuple[float, ...], dict,
             sizes[0] = rank * per_rank[combo[1]]
         ov = {k: v for part in combo for k, v in part}
         out.append((tuple(sizes), ov, base, "a combination the study lacks: " +
-                    " ".join(f"{k}={v}" for k, v in ov.items())))
-    ref = [float(np.median(g[c].astype(float))) for c in cols]
-    for j, c in enumerate(cols):
-        lo, hi = float(g[c].astype(float).min()), float(g[c].astype(float).max())
-        for s, word in ((hi * STEP, "larger"), (lo / STEP, "smaller")):
-            sizes = list(ref)
-            sizes[j] = s
-            out.append((tuple(sizes), {}, base, f"a {word} {c} ({s:.3g}, {STEP:g}x past the study's "
-                                              f"{'largest' if word == 'larger' else 'smallest'})"))
+                    " ".join(f"{k}={v}" for k, v in ov.items()), None))
+    for j, c in enumerate(cols):   # one rung past each end of each axis, from the run at that end
+        x = g[c].astype(float).to_numpy()
+        for word, at in (("larger", x.argmax()), ("smaller", x.argmin())):
+            r = g.iloc[at]
+            sizes = [float(r[k]) for k in cols]
+            sizes[j] = sizes[j] * STEP if word == "larger" else sizes[j] / STEP
+            ov = _rung_overrides(law, c, word, r)
+            if ov is None:   # no such rung (a LoRA rank below 1)
+                continue
+            for k, v in ov.items():   # a LoRA rank's (a codebook width's) parameters are in proportion to it
+                if k in ("llm.lora_r", "tokenizer.width"):
+                    sizes[j] = float(r[c]) * float(v) / float(r[k])
+            out.append((tuple(sizes), ov, r["run_id"], f"a {word} {c} ({sizes[j]:.3g}, past the study's "
+                                                       f"{'largest' if word == 'larger' else 'smallest'} {float(r[c]):.3g})",
+                        (c, word)))
     return out
+
+
+def _rung_overrides(law: str, col: str, word: str, r: pd.Series) -> dict[str, str] | None:
+    """The config keys that take run `r` one rung past the study's range on axis `col`, where config values can say
+    it: a LoRA rank (x or / STEP, at least 1, alpha kept in proportion) or an RK-Means codebook width; {} where the
+    rung is another model (an LLM, an encoder, a recommender preset: the command line names it), None where there is
+    no such rung."""
+    if law == "llmrs" and col == JOINT["llmrs"][1][0] and pd.notna(r.get("llm.lora_r")):
+        rank = int(float(r["llm.lora_r"]))
+        new = rank * int(STEP) if word == "larger" else max(1, rank // int(STEP))
+        if new == rank:
+            return None
+        out = {"llm.lora_r": str(new)}
+        if pd.notna(r.get("llm.lora_alpha")):
+            out["llm.lora_alpha"] = f"{float(r['llm.lora_alpha']) * new / rank:g}"
+        return out
+    if law == "sidgr" and col == JOINT["sidgr"][1][2] and r.get("tokenizer.kind") == "rkmeans":   # L x W x d
+        width = int(float(r["tokenizer.width"]))
+        new = width * int(STEP) if word == "larger" else width // int(STEP)
+        return {"tokenizer.width": str(new)} if new >= 2 else None
+    return {}
 
 
 def suggest_joint(jf: JointFit, g: pd.DataFrame, sigma: float, top: int = 5) -> list[JointSuggestion]:
@@ -110,9 +140,9 @@ def suggest_joint(jf: JointFit, g: pd.DataFrame, sigma: float, top: int = 5) -> 
     info = j_now.T @ j_now
     sd_now = _sd(info, unid)
     out = []
-    for sizes, ov, base, what in candidates(g, jf.law):
+    for sizes, ov, base, what, rung in candidates(g, jf.law):
         row = law.jac(f.theta, *[np.array([s / sc]) for s, sc in zip(sizes, f.scales)]) / sigma
         sd = _sd(info + row.T @ row, unid)
         gain = {law.params[i]: float(a / b) for i, a, b in zip(unid, sd_now, sd)}
-        out.append(JointSuggestion(sizes, ov, base, gain, what))
+        out.append(JointSuggestion(sizes, ov, base, gain, what, rung))
     return sorted(out, key=lambda s: -s.score)[:top]

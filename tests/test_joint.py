@@ -127,13 +127,21 @@ def test_suggest_names_the_runs_a_joint_law_lacks_with_their_settings(tmp_path, 
     df["llm.name"], df["llm.lora_r"] = [n for n, _ in cells], [r for _, r in cells]
     df["llm.lora_alpha"] = 2 * df["llm.lora_r"]
     cands = candidates(df, "llmrs")
-    combos = [c for c in cands if c[1]]
-    assert sorted((ov["llm.name"], int(ov["llm.lora_r"])) for _, ov, _, _ in combos) == \
+    combos = [c for c in cands if c[4] is None]
+    assert sorted((ov["llm.name"], int(ov["llm.lora_r"])) for _, ov, _, _, _ in combos) == \
         sorted((n, r) for n in ("l2", "l3") for r in (2, 32, 128))
-    for sizes, ov, _, _ in combos:
+    for sizes, ov, _, _, _ in combos:
         assert sizes[0] == pytest.approx(float(ov["llm.lora_r"]) * per_rank[ov["llm.name"]])
         assert sizes[1] == LLM[names.index(ov["llm.name"])]
-    assert len(cands) == len(combos) + 4          # larger and smaller on each of the two axes
+    rungs = {c[4]: c for c in cands if c[4] is not None}   # larger and smaller on each of the two axes
+    assert len(cands) == len(combos) + 4 and len(rungs) == 4
+    ids = dict(zip(df["run_id"], zip(df["llm.name"], df["llm.lora_r"])))
+    for word, rank, llm in (("larger", 512, "l1"), ("smaller", 1, "l0")):   # from the run at that end, its LLM kept
+        sizes, ov, base, _, _ = rungs[("n_trainable", word)]
+        assert ids[base] == (llm, rank // 4 if word == "larger" else 2)
+        assert ov == {"llm.lora_r": str(rank), "llm.lora_alpha": f"{2 * rank:g}"}
+        assert sizes == pytest.approx((rank * per_rank[llm], LLM[names.index(llm)]))
+    assert rungs[("n_llm", "larger")][1] == {} and rungs[("n_llm", "larger")][0][1] == 4 * LLM[3]   # another LLM
     jf = joint_fit(df, "llmrs")
     ranked = suggest_joint(jf, df, float(np.median(jf.sigma)), top=len(cands))
     assert jf.unidentified and len(ranked) == len(cands)

@@ -284,3 +284,26 @@ def test_suggest_takes_each_axis_largest_run_one_rung_up_its_own_axis():
         assert config.config_hash(new) != config.config_hash(config.from_record(largest["path"], []))
         if axis in ("recommender", "id_recommender"):
             assert size is not None and size > float(largest[ax.column]), (axis, size)
+
+
+def test_a_recommender_rung_is_the_next_preset_by_size_not_by_the_presets_order():
+    """The presets' dict lists the 2025 study's t2-* sizes after xl, so the next preset in order after xl was
+    t2-336k, 300x smaller. The rung up (down) is the smallest preset above (the largest below) by non-embedding
+    parameters; none past the ends."""
+    from scaling.app.suggest import _preset_rung
+    from scaling.sidgr.presets import ENCDEC
+
+    cfg = lambda p: {"model": {"preset": p, "arch": "encdec"}, "tokenizer": {"levels": 3, "width": 64}}  # noqa: E731
+    sizes = {}
+    for p in ENCDEC:
+        up, n_up = _preset_rung(cfg(p), "larger")
+        down, n_down = _preset_rung(cfg(p), "smaller")
+        for ov, n in ((up, n_up), (down, n_down)):
+            if n is not None:
+                sizes[ov.split("=")[1]] = n
+        assert (n_up is None) != (n_down is None) or (n_up is not None and n_down < n_up), (p, up, down)
+    order = sorted(sizes, key=sizes.get)
+    assert order[0] == "tiny" and _preset_rung(cfg("tiny"), "smaller")[1] is None
+    for a, b in zip(order, order[1:]):   # each preset's rung up is the next in size order
+        assert _preset_rung(cfg(a), "larger")[0] == f"model.preset={b}"
+    assert _preset_rung(cfg("xl"), "larger")[0] != "model.preset=t2-336k"

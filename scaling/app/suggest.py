@@ -1,30 +1,15 @@
 """`gr-scaling suggest`: per fitted curve, the next runs that most narrow what the fit leaves open."""
 from __future__ import annotations
 
+import functools
+
 from scaling.app.common import add_results
 
 
 def _next_rung(axis: str, cfg: dict) -> tuple[str, float | None]:
     """The override that takes the largest run one rung up its axis, and that rung's size when known."""
-    from scaling.sidgr.presets import PRESETS
-
     if axis == "recommender":
-        arch = cfg.get("model", {}).get("arch", "encdec")
-        names = list(PRESETS.get(arch, {}))
-        i = names.index(cfg["model"]["preset"]) if cfg.get("model", {}).get("preset") in names else len(names) - 1
-        if i + 1 >= len(names):
-            return "model.preset=<a preset larger than the largest in scaling/sidgr/presets.py>", None
-        import torch
-
-        from scaling.config import ModelConfig
-        from scaling.params import recommender_params
-        from scaling.sidgr.model import TokenLayout, build_model
-
-        tok = cfg.get("tokenizer", {})
-        with torch.device("meta"):   # the exact count the curve uses, on no memory
-            m = build_model(ModelConfig(arch=arch, preset=names[i + 1]),
-                            TokenLayout([int(tok.get("width", 256))] * int(tok.get("levels", 3)) + [8], 0))
-        return f"model.preset={names[i + 1]}", float(recommender_params(m)["n_rs_non_embedding"])
+        return _preset_rung(cfg, "larger")
     if axis == "lora":
         r = int(cfg.get("llm", {}).get("lora_r", 8)) * 4
         return f"llm.lora_r={r} llm.lora_alpha={2 * r}", None
@@ -40,6 +25,53 @@ def _next_rung(axis: str, cfg: dict) -> tuple[str, float | None]:
     if axis == "llm":
         return "llm.name=<a larger LLM of the same family (Hugging Face id)>", None
     return f"<the next size along axis {axis!r}>", None
+
+
+def _preset_rung(cfg: dict, word: str) -> tuple[str, float | None]:
+    """The SID-GR recommender preset next larger (smaller) than the run's, by non-embedding parameters counted on
+    the meta device with the run's token layout (the presets' dict order is not their size order), and its size."""
+    tok = cfg.get("tokenizer", {})
+    sizes = _preset_sizes(cfg.get("model", {}).get("arch", "encdec"), int(tok.get("width", 256)),
+                          int(tok.get("levels", 3)))
+    now = cfg.get("model", {}).get("preset")
+    if now not in sizes:
+        return f"model.preset=<a preset {word} than the run's>", None
+    side = [(n, v) for n, v in sizes.items() if (v > sizes[now] if word == "larger" else v < sizes[now])]
+    if not side:
+        return f"model.preset=<a preset {word} than {now}, the {'largest' if word == 'larger' else 'smallest'} in scaling/sidgr/presets.py>", None
+    name, size = (min if word == "larger" else max)(side, key=lambda kv: kv[1])
+    return f"model.preset={name}", size
+
+
+@functools.lru_cache(maxsize=None)   # a pure function of its arguments: the presets are fixed
+def _preset_sizes(arch: str, width: int, levels: int) -> dict[str, float]:
+    import torch
+
+    from scaling.config import ModelConfig
+    from scaling.params import recommender_params
+    from scaling.sidgr.model import TokenLayout, build_model
+    from scaling.sidgr.presets import PRESETS
+
+    layout, sizes = TokenLayout([width] * levels + [8], 0), {}
+    with torch.device("meta"):   # the exact counts the curve uses, on no memory
+        for name in PRESETS.get(arch, {}):
+            sizes[name] = float(recommender_params(build_model(ModelConfig(arch=arch, preset=name), layout))
+                                ["n_rs_non_embedding"])
+    return sizes
+
+
+def _rung_placeholder(law: str, rung: tuple[str, str], cfg: dict, size: float) -> str:
+    """The command-line override for a joint law's rung past the study's range that no config value of the study's
+    runs can say (another LLM, encoder or recommender preset)."""
+    col, word = rung
+    if law == "sidgr" and col == "n_rs_non_embedding":
+        return _preset_rung(cfg, word)[0]
+    if law == "sidgr" and col == "n_llm":
+        return f"encoder.name=<a {word} encoder (Hugging Face id), ~{size:.3g} parameters>"
+    if law == "llmrs" and col == "n_llm":
+        name = cfg.get("llm", {}).get("name")
+        return f"llm.name=<a {word} LLM of the same family{f' as {name}' if name else ''} (Hugging Face id), ~{size:.3g} parameters>"
+    return f"<a {word} {col}, ~{size:.3g}>"
 
 
 def _next_sasrec(cfg: dict) -> tuple[str, float | None]:
@@ -134,7 +166,9 @@ def joint_suggestions(df, args) -> None:
 
     import numpy as np
 
-    from analysis.joint import CF_MIN_RUNS, cf_runs, joint_fit
+    import json
+
+    from analysis.joint import CF_MIN_RUNS, JOINT, cf_runs, joint_fit
     from analysis.laws import LAWS
     from analysis.suggest_joint import suggest_joint
 
@@ -161,6 +195,11 @@ def joint_suggestions(df, args) -> None:
             if s.overrides:
                 print(f"     gr-scaling run --from {Path(paths[s.base])} "
                       + " ".join(f"{k}={v}" for k, v in s.overrides.items()))
+            elif s.rung:
+                f = Path(paths[s.base]) / "config.json"
+                cfg = json.loads(f.read_text()) if f.is_file() else {}   # (a table's row has no record)
+                size = s.sizes[JOINT[law][1].index(s.rung[0])]
+                print(f"     gr-scaling run --from {Path(paths[s.base])} {_rung_placeholder(law, s.rung, cfg, size)}")
     if have is not None and have < CF_MIN_RUNS:
         print(f"the CF test (Table 8): not run: {have} LLM-as-RS title runs, it needs {CF_MIN_RUNS} (the law refitted "
               f"without each run in turn); {CF_MIN_RUNS - have} more at (LoRA, LLM) sizes the study lacks"
