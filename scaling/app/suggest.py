@@ -162,11 +162,10 @@ def capped_suggestions(df) -> list[str]:
 def joint_suggestions(df, args) -> None:
     """For each joint law: what it leaves unidentified and the runs, built from the study's own settings, that add
     most information about it (analysis.suggest_joint)."""
+    import json
     from pathlib import Path
 
     import numpy as np
-
-    import json
 
     from analysis.joint import CF_MIN_RUNS, JOINT, cf_runs, joint_fit
     from analysis.laws import LAWS
@@ -174,7 +173,7 @@ def joint_suggestions(df, args) -> None:
 
     try:
         have = cf_runs(df, args.metric)
-    except ValueError:   # no LLM-as-RS runs with sizes: nothing to say of the CF test
+    except (ValueError, KeyError):   # no LLM-as-RS runs with sizes (or no records): nothing to say of the CF test
         have = None
     for law in ("sidgr", "llmrs"):
         try:
@@ -200,7 +199,7 @@ def joint_suggestions(df, args) -> None:
                 cfg = json.loads(f.read_text()) if f.is_file() else {}   # (a table's row has no record)
                 size = s.sizes[JOINT[law][1].index(s.rung[0])]
                 print(f"     gr-scaling run --from {Path(paths[s.base])} {_rung_placeholder(law, s.rung, cfg, size)}")
-    if have is not None and have < CF_MIN_RUNS:
+    if have and have < CF_MIN_RUNS:   # a study with LLM-as-RS runs, too few for the test
         print(f"the CF test (Table 8): not run: {have} LLM-as-RS title runs, it needs {CF_MIN_RUNS} (the law refitted "
               f"without each run in turn); {CF_MIN_RUNS - have} more at (LoRA, LLM) sizes the study lacks"
               + (", e.g. the llmrs runs above" if have > len(LAWS["llmrs"].params) else ""))
