@@ -54,11 +54,11 @@ def _level(r, keys) -> tuple:
     return tuple((k, text(r[k])) for k in keys if k in r and pd.notna(r[k]))
 
 
-def candidates(g: pd.DataFrame, law: str) -> list[tuple[tuple[float, ...], dict, str, str, str | None]]:
-    """(sizes, overrides, base run id, words, the axis a rung moves along or None) for every combination of the study's axis settings it lacks, and one
-    rung past each end of each axis from the run at that end (its overrides where config values can say it:
-    `_rung_overrides`). A combination's size on each
-    axis is that of the run with the setting (a SID-GR tokenizer's size is its own run's, though a codebook's width
+def candidates(g: pd.DataFrame, law: str) -> list[tuple[tuple[float, ...], dict, str, str, tuple[str, str] | None]]:
+    """(sizes, overrides, base run id, words, rung) for every combination of the study's axis settings it lacks
+    (rung None), and one rung past each end of each axis from the run at that end (rung: (size column, larger |
+    smaller); its overrides where config values can say it: `_rung_overrides`). A combination's size on each axis is
+    that of the run with the setting (a SID-GR tokenizer's size is its own run's, though a codebook's width
     follows the encoder's); LoRA parameters grow with the LLM, so an LLM-as-RS combination's is its rank times that
     LLM's parameters per rank."""
     cols, keys = JOINT[law][1], AXIS_KEYS[law]
